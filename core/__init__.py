@@ -1,0 +1,1 @@
+"""The CRM domain: customers, applications, approvals, loans; and the hook contracts."""

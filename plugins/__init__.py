@@ -1,0 +1,1 @@
+"""Plugin machinery: the manager, the vendor SDK (``plugins.sdk``) and the conformance kit."""

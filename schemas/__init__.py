@@ -1,0 +1,1 @@
+"""Pure pydantic models: HTTP contracts (``schemas.api``) and canonical connector data."""
