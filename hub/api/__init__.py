@@ -1,0 +1,1 @@
+"""The HTTP API: routers under ``hub.api.routes`` and problem+json error handling."""

@@ -1,0 +1,151 @@
+"""Every error leaves the API as RFC 9457 ``application/problem+json``.
+
+One place maps exceptions to problems so endpoints raise domain errors and never build error
+bodies themselves. Unexpected exceptions become a 500 that names no internals; the log keeps the
+traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from core.integrations.errors import (
+    AuthError,
+    ConnectorError,
+    InvalidRequest,
+    NotFound,
+    PermanentError,
+    QuotaExhausted,
+    TransientError,
+)
+from schemas.api.common import Problem
+
+__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "https://lendhub.dev/problems/"
+
+
+class ProblemError(Exception):
+    """Raise from an endpoint to answer with a specific problem.
+
+    Args:
+        status: HTTP status.
+        slug: stable machine-readable kind, becomes the problem ``type``.
+        title: short human summary, the same for every occurrence of ``slug``.
+        detail: this occurrence, for people; never secrets or PII.
+        extra: further members added to the body.
+    """
+
+    def __init__(self, status: int, slug: str, title: str, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str | None = None,
+    *,
+    instance: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Build the problem+json response; the one constructor every handler uses."""
+    body = Problem(
+        type=_TYPE_BASE + slug if slug != "about:blank" else slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        **extra,
+    )
+    return JSONResponse(
+        jsonable_encoder(body.model_dump(exclude_none=True)), status_code=status, media_type=PROBLEM_JSON
+    )
+
+
+_CONNECTOR_STATUS: list[tuple[type[ConnectorError], int, str]] = [
+    (NotFound, 404, "vendor-not-found"),
+    (InvalidRequest, 422, "vendor-rejected-request"),
+    (AuthError, 502, "vendor-auth-failed"),
+    (QuotaExhausted, 502, "vendor-quota-exhausted"),
+    (TransientError, 503, "vendor-unavailable"),
+    (PermanentError, 502, "vendor-error"),
+]
+
+
+def _connector_problem(request: Request, exc: ConnectorError) -> JSONResponse:
+    status, slug = next(
+        ((status, slug) for cls, status, slug in _CONNECTOR_STATUS if isinstance(exc, cls)),
+        (502, "vendor-error"),
+    )
+    headers_extra: dict[str, Any] = {"error_class": exc.error_class}
+    if exc.connector:
+        headers_extra["connector"] = exc.connector
+    response = problem_response(
+        status, slug, "Connector error", exc.message, instance=request.url.path, **headers_extra
+    )
+    retry_after = getattr(exc, "retry_after", None)
+    if status == 503 and retry_after:
+        response.headers["Retry-After"] = str(max(1, round(retry_after)))
+    return response
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Register the exception handlers that turn every error into problem+json."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.slug, exc.title, exc.detail, instance=request.url.path, **exc.extra
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        response = problem_response(
+            exc.status_code, "about:blank", title, str(exc.detail), instance=request.url.path
+        )
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            for err in exc.errors()
+        ]
+        return problem_response(
+            422,
+            "validation-error",
+            "Request is not valid",
+            f"{len(errors)} field(s) failed validation",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(ConnectorError)
+    async def _connector(request: Request, exc: ConnectorError) -> JSONResponse:
+        return _connector_problem(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            500, "internal-error", "Internal error", "see the server log", instance=request.url.path
+        )
