@@ -1,0 +1,428 @@
+"""THE hook contracts between LendHub and its plugins.
+
+Every function here is a pluggy hook specification: a promise about when the hub calls a hook,
+with which arguments, and what it does with the answer. Plugins implement them with
+``@hookimpl`` from ``plugins.sdk``. Arguments are passed by keyword and an implementation may
+accept any subset of them, so a hook evolves by *adding* arguments without breaking plugins.
+
+There are three kinds, grouped below and listed in ``REGISTRATION_HOOKS``, ``EVENT_HOOKS`` and
+``DECISION_HOOKS``:
+
+- registration hooks take a ``register`` callback, so the host validates and de-duplicates in
+  one place and can attribute a bad registration to the plugin that made it;
+- event hooks receive a ``DomainEvent`` from the outbox, at least once, outside any request;
+- decision hooks are ``firstresult``: the first plugin with an opinion wins and the built-in
+  default in ``plugins.defaults`` is ``trylast``.
+
+Versioning: ``HOOK_API_VERSION`` is ``MAJOR.MINOR``. A plugin declares the version it was
+written against with a module attribute, ``LENDHUB_HOOK_API = "1.0"``. The host accepts it when
+the major versions match and the plugin's minor is not newer than the host's; anything else
+quarantines the plugin. A plugin that declares nothing is accepted with a note. Adding a hook
+or an argument bumps the minor; removing or changing one bumps the major.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from core.integrations.base import Capability, Connector
+    from schemas.events import DomainEvent
+
+__all__ = [
+    "DECISION_HOOKS",
+    "EVENT_HOOKS",
+    "HOOK_API_ATTRIBUTE",
+    "HOOK_API_VERSION",
+    "PROJECT_NAME",
+    "REGISTRATION_HOOKS",
+    "hookspec",
+]
+
+PROJECT_NAME = "lendhub"
+"""The pluggy project name; must equal ``plugins.sdk.markers.PROJECT_NAME`` (core may not import it)."""
+
+HOOK_API_VERSION = "1.0"
+"""The hook API this host implements, ``MAJOR.MINOR``."""
+
+HOOK_API_ATTRIBUTE = "LENDHUB_HOOK_API"
+"""Name of the module attribute a plugin declares its hook-API version in."""
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+REGISTRATION_HOOKS = (
+    "register_connectors",
+    "register_webhook_sources",
+    "register_commands",
+    "register_routes",
+)
+EVENT_HOOKS = (
+    "application_submitted",
+    "application_decided",
+    "contract_signed",
+    "loan_disbursed",
+    "repayment_posted",
+    "delinquency_changed",
+)
+DECISION_HOOKS = ("select_connector_instance",)
+
+# ---------------------------------------------------------------------------------------------
+# Registration hooks: called once per plugin, synchronously, at start-up
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def register_connectors(register: Callable[[type[Connector]], None]) -> None:
+    """Register the connector classes this plugin provides.
+
+    Call ``register(cls)`` once per class. Register classes, not instances: the hub makes one
+    instance per enabled configuration and injects its HTTP client, so two accounts at one
+    vendor share a class. Do no I/O and read no settings here; start-up must stay fast and a
+    vendor outage must not stop the hub from starting.
+
+    Args:
+        register: adds a ``Connector`` subclass. It raises ``RegistrationError`` when the class
+            subclasses no port or several, its ``info`` has problems, its ``Config`` is not a
+            pydantic model, its capability differs from its port's, or its slug is taken.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, while the host starts.
+        If it raises, or any ``register`` call is refused, the whole plugin is quarantined and
+        everything it registered is rolled back.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        from .connector import AcmeCreditBureau
+
+        @hookimpl
+        def register_connectors(register):
+            register(AcmeCreditBureau)
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def register_webhook_sources(register: Callable[[type[Any]], None]) -> None:
+    """Register the classes that verify and parse a partner's inbound webhooks.
+
+    A webhook source knows one partner's signature scheme and envelope (e签宝 callbacks, an OA
+    approval decision, a channel partner's leads). The hub mounts it under
+    ``/webhooks/<name>``, verifies each delivery on its raw bytes and writes it to the inbox
+    before answering.
+
+    Args:
+        register: adds a webhook source class. The class must have a non-empty ``name`` string,
+            unique across plugins; otherwise ``RegistrationError`` is raised.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, at start-up. A failure
+        quarantines the plugin and rolls back its registrations.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        from .webhooks import EsignCallbacks
+
+        @hookimpl
+        def register_webhook_sources(register):
+            register(EsignCallbacks)
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def register_commands(register: Callable[[Any], None]) -> None:
+    """Register click commands that appear under the ``lendhub`` command.
+
+    Use it for operator tasks that belong to the plugin, such as importing a vendor's product
+    list. Typed loosely because the domain does not depend on click.
+
+    Args:
+        register: adds a named ``click.Command`` (or group). Its name must be unique across
+            plugins; otherwise ``RegistrationError`` is raised.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, when the CLI starts.
+        A failure quarantines the plugin and rolls back its registrations.
+
+    Example:
+        import click
+        from plugins.sdk import hookimpl
+
+        @click.command(name="acme-sync")
+        def acme_sync():
+            "Fetch Acme's product catalogue."
+
+        @hookimpl
+        def register_commands(register):
+            register(acme_sync)
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def register_routes(register: Callable[[Any], None]) -> None:
+    """Register FastAPI routers the hub mounts into its app.
+
+    Use it for plugin-specific pages or APIs; mount them under ``/api/plugins/<plugin>/`` so
+    they cannot collide with the hub's own paths. Typed loosely because the domain does not
+    depend on FastAPI.
+
+    Args:
+        register: adds a ``fastapi.APIRouter``; anything else raises ``RegistrationError``.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, while the app is built.
+        A failure quarantines the plugin and rolls back its registrations.
+
+    Example:
+        from fastapi import APIRouter
+        from plugins.sdk import hookimpl
+
+        router = APIRouter(prefix="/api/plugins/acme")
+
+        @router.get("/status")
+        def status():
+            return {"ok": True}
+
+        @hookimpl
+        def register_routes(register):
+            register(router)
+
+    Added in: hook API 1.0
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Decision hooks: the first non-None answer wins
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def select_connector_instance(capability: Capability, product: str, instances: list[str]) -> str | None:
+    """Choose which configured connector instance serves a capability for a product.
+
+    A lender may configure several instances of a capability (two 百行 accounts, a bureau for
+    consumer loans and another for SME loans). The domain asks this hook before each call, so
+    routing rules live in a plugin instead of in the domain.
+
+    Args:
+        capability: the capability needed (``Capability.CREDIT_BUREAU`` ...).
+        product: the loan product's code the call is for.
+        instances: names of the enabled instances of that capability, in configuration order.
+
+    Returns:
+        One of ``instances``, or ``None`` to let the next plugin decide. A name not in
+        ``instances`` is treated as an error by the caller.
+
+    Calling convention:
+        Stops at the first non-``None`` result, synchronously, in the calling process. The
+        built-in default is ``trylast``: the instance named ``default`` if there is one, else
+        the first configured, else ``None``.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def select_connector_instance(capability, product, instances):
+            if capability == "credit_bureau" and product.startswith("sme-"):
+                return "baihang-sme" if "baihang-sme" in instances else None
+            return None
+
+    Added in: hook API 1.0
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Event hooks: every implementation called by a worker, from the outbox, at least once
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def application_submitted(event: DomainEvent) -> Awaitable[None] | None:
+    """An application was submitted for review.
+
+    Payload: ``application_id``, ``product``, ``amount`` (string decimal), ``channel``.
+
+    Args:
+        event: the domain event; ``event.type == "application_submitted"``, the subject is the
+            application.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits (``async def`` implementations work).
+
+    Calling convention:
+        Every implementation is called, by a worker, after the change is committed, never in
+        the request. Delivery is at least once: be idempotent on ``event.id``. An exception is
+        logged with the plugin's name and does not stop the other plugins.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def application_submitted(event):
+            await notify_team(event.subject_id, dedupe_key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def application_decided(event: DomainEvent) -> Awaitable[None] | None:
+    """An approval decision on an application was committed.
+
+    Payload: ``application_id``, ``decision`` (``approved`` / ``declined``), ``reasons``,
+    ``approved_amount`` (string decimal, when approved).
+
+    Args:
+        event: the domain event; ``event.type == "application_decided"``, the subject is the
+            application.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def application_decided(event):
+            if event.payload["decision"] == "approved":
+                enqueue_welcome_pack(event.subject_id, key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def contract_signed(event: DomainEvent) -> Awaitable[None] | None:
+    """Every party signed a loan contract; the e-signature vendor's callback confirmed it.
+
+    Payload: ``contract_id``, ``application_id``, ``flow_id``, ``signed_at``.
+
+    Args:
+        event: the domain event; ``event.type == "contract_signed"``, the subject is the
+            contract.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def contract_signed(event):
+            await archive.store(event.payload["flow_id"], key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def loan_disbursed(event: DomainEvent) -> Awaitable[None] | None:
+    """A loan's principal was paid out and its schedule starts.
+
+    Payload: ``loan_id``, ``amount`` (string decimal), ``currency``, ``disbursed_on``.
+
+    Args:
+        event: the domain event; ``event.type == "loan_disbursed"``, the subject is the loan.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def loan_disbursed(event):
+            await ledger.post_disbursement(event.subject_id, idempotency_key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def repayment_posted(event: DomainEvent) -> Awaitable[None] | None:
+    """A repayment was applied to a loan.
+
+    Payload: ``loan_id``, ``repayment_id``, ``amount`` (string decimal), ``principal``,
+    ``interest``, ``penalty``, ``value_date``.
+
+    Args:
+        event: the domain event; ``event.type == "repayment_posted"``, the subject is the loan.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def repayment_posted(event):
+            send_receipt(event.payload["repayment_id"], key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def delinquency_changed(event: DomainEvent) -> Awaitable[None] | None:
+    """A loan moved between delinquency buckets (current, M1, M2, M3+) or five categories.
+
+    Payload: ``loan_id``, ``dpd``, ``previous_bucket``, ``bucket``, ``five_category``.
+
+    Args:
+        event: the domain event; ``event.type == "delinquency_changed"``, the subject is the
+            loan.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def delinquency_changed(event):
+            if event.payload["bucket"] == "M3+":
+                await open_collection_case(event.subject_id, key=str(event.id))
+
+    Added in: hook API 1.0
+    """

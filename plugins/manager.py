@@ -1,0 +1,394 @@
+"""Build the plugin host: built-ins and installed plugins through one door, safely.
+
+``make_plugin_manager()`` is a factory; there is no module-global manager, so each test and
+each process builds its own. Every plugin, built-in or third-party, goes through
+``PluginHost.add_plugin``, which:
+
+1. checks the plugin's declared hook-API version (``core.hookspecs`` explains the rule);
+2. registers it with pluggy and rejects hooks nobody specified (a typo'd hook name);
+3. calls *its own* registration hooks with a ``register`` callback that validates each object
+   into a staging area, so a failure is attributed to the plugin that caused it;
+4. commits the staging area only when all of that succeeded.
+
+Any failure quarantines the plugin: its registrations are dropped, it is unregistered from
+pluggy so its event and decision hooks never run, and the reason is kept for
+``lendhub plugins``. The host still starts. With ``strict=True`` the first failure raises
+``PluginLoadError`` instead, for operators who prefer a refusal to a degraded start.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata as md
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, NoReturn, TypeVar
+
+import click
+import pluggy
+from fastapi import APIRouter
+
+from core import hookspecs
+from core.integrations.base import Capability, Connector
+from plugins.tracing import install_tracing
+from plugins.validation import connector_problems, hook_api_problem
+from schemas.api.plugins import PluginStatus
+
+__all__ = [
+    "DEFAULT_PLUGINS",
+    "ENTRY_POINT_GROUP",
+    "PluginHost",
+    "PluginLoadError",
+    "PluginRecord",
+    "Registered",
+    "RegistrationError",
+    "make_plugin_manager",
+]
+
+log = logging.getLogger("lendhub.plugins")
+
+ENTRY_POINT_GROUP = "lendhub"
+DEFAULT_PLUGINS: tuple[str, ...] = ("plugins.defaults",)
+"""Built-in plugins as dotted module names; connectors join as ``connectors.<vendor>.plugin``."""
+
+_SELF_DISTRIBUTION = "lendhub"  # its plugins come from ``builtins``, never twice via entry points
+
+T = TypeVar("T")
+
+
+class PluginLoadError(Exception):
+    """A plugin was refused at start-up while the host runs in strict mode.
+
+    Args:
+        plugin: the plugin's name.
+        reason: why it was refused.
+    """
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        super().__init__(f"plugin {plugin!r} refused: {reason}")
+        self.plugin = plugin
+        self.reason = reason
+
+
+class RegistrationError(ValueError):
+    """A ``register`` callback refused an object; the message says what is wrong with it."""
+
+
+@dataclass(frozen=True)
+class Registered(Generic[T]):
+    """Something a plugin registered, with the plugin that owns it."""
+
+    plugin: str
+    obj: T
+
+
+@dataclass
+class PluginRecord:
+    """What the host knows about one plugin, kept whether it loaded or not."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    status: PluginStatus = "loaded"
+    reason: str | None = None
+    hook_api: str | None = None
+    notes: list[str] = field(default_factory=list)
+    hooks: list[str] = field(default_factory=list)
+    connectors: list[str] = field(default_factory=list)
+    webhook_sources: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    plugin: object | None = None
+
+
+@dataclass
+class _Staging:
+    """One plugin's registrations, committed to the host only if the whole plugin is healthy."""
+
+    host: PluginHost
+    connectors: dict[str, type[Connector]] = field(default_factory=dict)
+    webhook_sources: dict[str, type[Any]] = field(default_factory=dict)
+    commands: dict[str, click.Command] = field(default_factory=dict)
+    routers: list[APIRouter] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def _refuse(self, message: str) -> NoReturn:
+        # Kept as well as raised: a plugin that swallows the exception is still quarantined.
+        self.errors.append(message)
+        raise RegistrationError(message)
+
+    def register_connector(self, cls: type[Connector]) -> None:
+        problems = connector_problems(cls)
+        if problems:
+            self._refuse("; ".join(problems))
+        slug = cls.info.slug
+        if slug in self.host.connectors:
+            self._refuse(
+                f"connector slug {slug!r} is already registered by {self.host.connectors[slug].plugin}"
+            )
+        if slug in self.connectors:
+            self._refuse(f"connector slug {slug!r} registered twice")
+        self.connectors[slug] = cls
+
+    def register_webhook_source(self, cls: type[Any]) -> None:
+        name = getattr(cls, "name", None)
+        if not isinstance(cls, type) or not isinstance(name, str) or not name.strip():
+            self._refuse(f"webhook source {cls!r} must be a class with a non-empty 'name' string")
+        if name in self.host.webhook_sources or name in self.webhook_sources:
+            self._refuse(f"webhook source {name!r} is already registered")
+        self.webhook_sources[name] = cls
+
+    def register_command(self, command: Any) -> None:
+        if not isinstance(command, click.Command) or not command.name:
+            self._refuse(f"{command!r} is not a named click command")
+        if command.name in self.host.commands or command.name in self.commands:
+            self._refuse(f"command {command.name!r} is already registered")
+        self.commands[command.name] = command
+
+    def register_router(self, router: Any) -> None:
+        if not isinstance(router, APIRouter):
+            self._refuse(f"{router!r} is not a fastapi.APIRouter")
+        self.routers.append(router)
+
+
+class PluginHost:
+    """The pluggy manager plus everything plugins registered, attributed to their plugin.
+
+    Attributes:
+        pm: the pluggy manager; only loaded plugins are registered in it.
+        plugins: one record per plugin tried, loaded or quarantined, in loading order.
+        connectors: connector classes by slug.
+        webhook_sources: webhook source classes by name.
+        commands: click commands by name.
+        routers: FastAPI routers, in registration order.
+        notes: host-level remarks, e.g. an allow-listed distribution that is not installed.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, *, strict: bool = False) -> None:
+        self.pm = pm
+        self.strict = strict
+        self.plugins: dict[str, PluginRecord] = {}
+        self.connectors: dict[str, Registered[type[Connector]]] = {}
+        self.webhook_sources: dict[str, Registered[type[Any]]] = {}
+        self.commands: dict[str, Registered[click.Command]] = {}
+        self.routers: list[Registered[APIRouter]] = []
+        self.notes: list[str] = []
+
+    def connector_class(self, slug: str) -> type[Connector]:
+        """The connector class registered under ``slug``; ``KeyError`` naming the known ones."""
+        try:
+            return self.connectors[slug].obj
+        except KeyError:
+            raise KeyError(f"no connector {slug!r}; registered: {sorted(self.connectors)}") from None
+
+    def connectors_for(self, capability: Capability) -> list[type[Connector]]:
+        """Every registered connector class implementing ``capability``, by slug."""
+        return [
+            entry.obj
+            for _, entry in sorted(self.connectors.items())
+            if entry.obj.info.capability == capability
+        ]
+
+    def select_connector_instance(
+        self, capability: Capability, product: str, instances: list[str]
+    ) -> str | None:
+        """Ask the ``select_connector_instance`` decision hook; ``None`` when nobody chooses."""
+        choice: str | None = self.pm.hook.select_connector_instance(
+            capability=capability, product=product, instances=list(instances)
+        )
+        return choice
+
+    @property
+    def quarantined(self) -> list[PluginRecord]:
+        """Records of the plugins refused at start-up."""
+        return [record for record in self.plugins.values() if record.status == "quarantined"]
+
+    def add_plugin(
+        self,
+        name: str,
+        plugin: object,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+        builtin: bool = False,
+    ) -> PluginRecord:
+        """Register one plugin object through the single door; quarantine it on any failure."""
+        record = self._new_record(name, distribution, version, builtin)
+        record.plugin = plugin
+        declared = getattr(plugin, hookspecs.HOOK_API_ATTRIBUTE, None)
+        record.hook_api = None if declared is None else str(declared)
+        if declared is None:
+            record.notes.append(f"declares no {hookspecs.HOOK_API_ATTRIBUTE}; assumed compatible")
+        elif problem := hook_api_problem(declared):
+            return self._quarantine(record, problem)
+        try:
+            self.pm.register(plugin, name=record.name)
+        except Exception as exc:
+            first_line = str(exc).split("\n", 1)[0]  # pluggy appends its whole registry
+            return self._quarantine(record, f"could not be registered: {type(exc).__name__}: {first_line}")
+        callers = self.pm.get_hookcallers(plugin) or []
+        record.hooks = sorted(caller.name for caller in callers)
+        unknown = sorted(
+            caller.name
+            for caller in callers
+            if not caller.has_spec()
+            and any(impl.plugin is plugin and not impl.optionalhook for impl in caller.get_hookimpls())
+        )
+        if unknown:
+            return self._quarantine(record, _unknown_hooks_reason(unknown), registered=True)
+        staging = _Staging(self)
+        callbacks = {
+            "register_connectors": staging.register_connector,
+            "register_webhook_sources": staging.register_webhook_source,
+            "register_commands": staging.register_command,
+            "register_routes": staging.register_router,
+        }
+        others = [other for other in self.pm.get_plugins() if other is not plugin]
+        for hook_name in hookspecs.REGISTRATION_HOOKS:
+            if hook_name not in record.hooks:
+                continue
+            try:
+                self.pm.subset_hook_caller(hook_name, remove_plugins=others)(register=callbacks[hook_name])
+            except Exception as exc:
+                if not staging.errors:  # a refused register() is reported as the refusal itself
+                    reason = f"{hook_name} raised {type(exc).__name__}: {exc}"
+                    return self._quarantine(record, reason, registered=True)
+            if staging.errors:
+                return self._quarantine(record, f"{hook_name}: {staging.errors[0]}", registered=True)
+        self._commit(record, staging)
+        log.debug("plugin %s loaded (hooks: %s)", name, ", ".join(record.hooks) or "none")
+        return record
+
+    def add_import_failure(
+        self, name: str, exc: BaseException, *, distribution: str | None = None, version: str | None = None
+    ) -> PluginRecord:
+        """Record a plugin whose module could not even be imported."""
+        record = self._new_record(name, distribution, version, builtin=distribution == _SELF_DISTRIBUTION)
+        return self._quarantine(record, f"failed to import: {type(exc).__name__}: {exc}")
+
+    def _new_record(
+        self, name: str, distribution: str | None, version: str | None, builtin: bool
+    ) -> PluginRecord:
+        key, n = name, 1
+        while key in self.plugins:  # two distributions may reuse an entry-point name
+            n += 1
+            key = f"{name}#{n}"
+        record = PluginRecord(name=key, distribution=distribution, version=version, builtin=builtin)
+        self.plugins[key] = record
+        return record
+
+    def _commit(self, record: PluginRecord, staging: _Staging) -> None:
+        for slug, cls in staging.connectors.items():
+            self.connectors[slug] = Registered(record.name, cls)
+        for source_name, source in staging.webhook_sources.items():
+            self.webhook_sources[source_name] = Registered(record.name, source)
+        for command_name, command in staging.commands.items():
+            self.commands[command_name] = Registered(record.name, command)
+        self.routers += [Registered(record.name, router) for router in staging.routers]
+        record.connectors = list(staging.connectors)
+        record.webhook_sources = list(staging.webhook_sources)
+        record.commands = list(staging.commands)
+
+    def _quarantine(self, record: PluginRecord, reason: str, *, registered: bool = False) -> PluginRecord:
+        record.status, record.reason = "quarantined", reason
+        if registered and record.plugin is not None and self.pm.is_registered(record.plugin):
+            self.pm.unregister(record.plugin)  # its event and decision hooks must never run
+        log.warning("plugin %s quarantined: %s", record.name, reason)
+        if self.strict:
+            raise PluginLoadError(record.name, reason)
+        return record
+
+
+def _unknown_hooks_reason(unknown: list[str]) -> str:
+    known = [name for name in dir(hookspecs) if hasattr(getattr(hookspecs, name), "lendhub_spec")]
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return "implements unknown hook " + ", ".join(parts)
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _distributions(allow: list[str] | None) -> tuple[list[md.Distribution], list[str]]:
+    """Installed distributions with ``lendhub`` entry points, filtered; and allow-listed ones missing."""
+    wanted = None if allow is None else {_normalize(name) for name in allow}
+    found: dict[str, md.Distribution] = {}
+    for dist in md.distributions():
+        key = _normalize(dist.metadata["Name"] or "")
+        if not key or key in found or key == _SELF_DISTRIBUTION:
+            continue  # the first on sys.path wins, as for imports
+        if wanted is not None and key not in wanted:
+            continue
+        if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
+            found[key] = dist
+    missing = sorted((wanted or set()) - set(found))
+    return [found[key] for key in sorted(found)], missing
+
+
+def make_plugin_manager(
+    *,
+    load_plugins: list[str] | None = None,
+    load_entrypoints: bool = True,
+    builtins: Sequence[str] = DEFAULT_PLUGINS,
+    trace: bool = False,
+    strict: bool = False,
+) -> PluginHost:
+    """Build a new plugin host with the hook specs, the built-ins and the installed plugins.
+
+    Built-ins load first, so a third-party plugin cannot take over a built-in connector's slug.
+    Third-party distributions load in name order, so a clash is decided the same way each time.
+
+    Args:
+        load_plugins: distributions whose ``lendhub`` entry points load; ``[]`` loads none and
+            ``None`` loads all (``LENDHUB_LOAD_PLUGINS``).
+        load_entrypoints: ``False`` skips entry points entirely (tests, tools).
+        builtins: dotted module names registered as built-in plugins.
+        trace: log every hook call with its arguments, secrets masked (``LENDHUB_TRACE_PLUGINS``).
+        strict: raise ``PluginLoadError`` on the first bad plugin (``LENDHUB_STRICT_PLUGINS``).
+
+    Returns:
+        The host, with quarantined plugins recorded but not registered.
+
+    Raises:
+        PluginLoadError: only with ``strict=True``.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    if trace:
+        install_tracing(pm)
+    host = PluginHost(pm, strict=strict)
+    try:
+        own_version: str | None = md.version(_SELF_DISTRIBUTION)
+    except md.PackageNotFoundError:
+        own_version = None
+    for dotted in builtins:
+        try:
+            module = importlib.import_module(dotted)
+        except Exception as exc:
+            host.add_import_failure(dotted, exc, distribution=_SELF_DISTRIBUTION, version=own_version)
+            continue
+        host.add_plugin(dotted, module, distribution=_SELF_DISTRIBUTION, version=own_version, builtin=True)
+    if not load_entrypoints:
+        return host
+    dists, missing = _distributions(load_plugins)
+    for name in missing:
+        host.notes.append(f"distribution {name!r} named in LENDHUB_LOAD_PLUGINS is not installed")
+        log.warning("%s", host.notes[-1])
+    for dist in dists:
+        dist_name, version = dist.metadata["Name"], dist.version
+        for ep in sorted(dist.entry_points, key=lambda ep: ep.name):
+            if ep.group != ENTRY_POINT_GROUP:
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as exc:
+                host.add_import_failure(ep.name, exc, distribution=dist_name, version=version)
+                continue
+            host.add_plugin(ep.name, plugin, distribution=dist_name, version=version)
+    return host

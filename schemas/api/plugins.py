@@ -1,0 +1,72 @@
+"""What ``lendhub plugins --json`` prints and ``GET /api/plugins`` returns.
+
+Integrators read it to see which plugins loaded, which were quarantined and why, and which
+connectors each one brings. Capability and support level are plain strings here because
+``schemas`` stays pure and must not import the domain's enums.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["ConnectorSummary", "PluginInfo", "PluginStatus"]
+
+PluginStatus = Literal["loaded", "quarantined"]
+
+
+class ConnectorSummary(BaseModel):
+    """One connector class a plugin registered.
+
+    Args:
+        slug: the unique slug connector instances are configured with.
+        name: human name.
+        capability: capability slug (``credit_bureau`` ...).
+        vendor: vendor name as integrators know it.
+        vendor_api_version: the vendor API version the connector speaks.
+        support_level: ``official``, ``partner`` or ``community``.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    slug: str
+    name: str
+    capability: str
+    vendor: str
+    vendor_api_version: str
+    support_level: str
+
+
+class PluginInfo(BaseModel):
+    """One plugin as the host sees it after start-up.
+
+    Args:
+        name: the plugin's name in the manager (entry-point name, or dotted module for built-ins).
+        distribution: the installed distribution that provides it, if known.
+        version: that distribution's version, if known.
+        builtin: shipped inside LendHub rather than installed separately.
+        status: ``loaded``, or ``quarantined`` when it was refused at start-up.
+        reason: why it was quarantined; ``None`` when loaded.
+        hook_api: the hook-API version the plugin declared, ``None`` when it declared none.
+        notes: non-fatal remarks from loading (e.g. no hook-API declaration).
+        hooks: names of the hooks it implements.
+        connectors: connectors it provides (empty when quarantined).
+        webhook_sources: names of the webhook sources it provides.
+        commands: names of the CLI commands it provides.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    builtin: bool = False
+    status: PluginStatus
+    reason: str | None = None
+    hook_api: str | None = None
+    notes: list[str] = Field(default_factory=list)
+    hooks: list[str] = Field(default_factory=list)
+    connectors: list[ConnectorSummary] = Field(default_factory=list)
+    webhook_sources: list[str] = Field(default_factory=list)
+    commands: list[str] = Field(default_factory=list)
