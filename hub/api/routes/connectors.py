@@ -1,0 +1,101 @@
+"""Connector instances over HTTP: list, add, replace, enable/disable, check."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from fastapi import APIRouter, status
+
+from plugins.instances import (
+    DuplicateInstance,
+    InstanceError,
+    UnknownConnector,
+    UnknownInstance,
+)
+from schemas.api.connectors import (
+    ConnectorCheckRead,
+    ConnectorInstanceCreate,
+    ConnectorInstanceRead,
+    ConnectorInstanceUpdate,
+)
+
+from ...deps import RuntimeDep, SessionDep
+from ..problems import ProblemError
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/connectors", tags=["connectors"])
+
+
+def _problem(exc: InstanceError) -> ProblemError:
+    if isinstance(exc, UnknownInstance):
+        return ProblemError(404, "connector-instance-not-found", "Connector instance not found", str(exc))
+    if isinstance(exc, DuplicateInstance):
+        return ProblemError(409, "connector-instance-exists", "Connector instance exists", str(exc))
+    if isinstance(exc, UnknownConnector):
+        return ProblemError(422, "unknown-connector", "Unknown connector", exc.message, problems=exc.problems)
+    return ProblemError(
+        422, "invalid-connector-config", "Invalid connector config", exc.message, problems=exc.problems
+    )
+
+
+@router.get("")
+async def list_instances(runtime: RuntimeDep, session: SessionDep) -> list[ConnectorInstanceRead]:
+    """Every configured instance, secrets masked."""
+    rows = await runtime.instances.list(session)
+    return [ConnectorInstanceRead.model_validate(runtime.instances.describe(row)) for row in rows]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def add_instance(
+    body: ConnectorInstanceCreate, runtime: RuntimeDep, session: SessionDep
+) -> ConnectorInstanceRead:
+    """Configure a new instance; its secrets are encrypted at rest and never echoed."""
+    try:
+        row = await runtime.instances.add(
+            session, name=body.name, connector=body.connector, config=body.config, enabled=body.enabled
+        )
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    return ConnectorInstanceRead.model_validate(runtime.instances.describe(row))
+
+
+@router.get("/{name}")
+async def get_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> ConnectorInstanceRead:
+    """One instance, secrets masked."""
+    try:
+        row = await runtime.instances.get(session, name)
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    return ConnectorInstanceRead.model_validate(runtime.instances.describe(row))
+
+
+@router.put("/{name}")
+async def replace_instance(
+    name: str, body: ConnectorInstanceUpdate, runtime: RuntimeDep, session: SessionDep
+) -> ConnectorInstanceRead:
+    """Replace an instance's config; secrets not given keep their stored values."""
+    try:
+        row = await runtime.instances.get(session, name)
+        row = await runtime.instances.add(
+            session,
+            name=name,
+            connector=row.connector_slug,
+            config=body.config,
+            enabled=body.enabled,
+            replace=True,
+        )
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    return ConnectorInstanceRead.model_validate(runtime.instances.describe(row))
+
+
+@router.post("/{name}/check")
+async def check_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> ConnectorCheckRead:
+    """Try the credentials against the vendor (or its simulator) and say what is wrong."""
+    try:
+        await runtime.instances.get(session, name)
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    result = await runtime.instances.check(session, name)
+    return ConnectorCheckRead.model_validate(asdict(result))

@@ -1,0 +1,53 @@
+"""The FastAPI application factory.
+
+``create_app`` builds the plugin host at once (plugin routers must be mounted before the app
+serves) and leaves every I/O — database, Redis, workers — to the lifespan, which fails start-up
+with an error naming the culprit when the database is unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from plugins.manager import PluginHost, make_plugin_manager
+
+from .api.problems import install_problem_handlers
+from .api.routes import connectors, health, plugins
+from .runtime import Runtime
+from .settings import Settings, load_settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, host: PluginHost | None = None) -> FastAPI:
+    """A new app; ``settings`` default to the environment, ``host`` to the plugins it names."""
+    settings = settings or load_settings()
+    if host is None:
+        host = make_plugin_manager(
+            load_plugins=settings.plugin_allow_list,
+            trace=settings.trace_plugins,
+            strict=settings.strict_plugins,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, jobs=settings.inprocess_workers, host=host)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.aclose()
+
+    app = FastAPI(title="LendHub", version="0.1.0", lifespan=lifespan)
+    app.state.plugin_host = host
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(plugins.router)
+    app.include_router(connectors.router)
+    for registered in host.routers:
+        app.include_router(registered.obj)
+    return app

@@ -1,0 +1,62 @@
+"""The ``lendhub`` command: built-in commands plus those plugins register.
+
+Plugin commands are attached when ``main`` runs, from the same plugin host the server would use;
+a plugin command never replaces a built-in one of the same name.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from core.jobs.handlers import JobHandlers
+from hub.jobs import build_job_handlers
+from hub.settings import Settings, SettingsError, load_settings
+from plugins.manager import PluginLoadError, make_plugin_manager
+
+from .connectors import connectors
+from .db import db
+from .plugins import plugins
+from .serve import secret_key, serve
+from .worker import make_worker_command
+
+__all__ = ["cli", "main"]
+
+log = logging.getLogger(__name__)
+
+
+def _handlers(settings: Settings) -> JobHandlers:
+    host = make_plugin_manager(
+        load_plugins=settings.plugin_allow_list, trace=settings.trace_plugins, strict=settings.strict_plugins
+    )
+    return build_job_handlers(host)
+
+
+@click.group()
+@click.version_option(package_name="lendhub")
+def cli() -> None:
+    """LendHub: a CRM for lenders, built around a pluggable integration hub."""
+
+
+for _command in (serve, secret_key, db, plugins, connectors, make_worker_command(_handlers)):
+    cli.add_command(_command)
+
+
+def _attach_plugin_commands() -> None:
+    try:
+        settings = load_settings()
+        host = make_plugin_manager(load_plugins=settings.plugin_allow_list, strict=False)
+    except (SettingsError, PluginLoadError):
+        return  # the built-in command that runs next reports it properly
+    for name, registered in host.commands.items():
+        if name in cli.commands:
+            log.warning("plugin %s: command %r shadows a built-in one; ignored", registered.plugin, name)
+            continue
+        cli.add_command(registered.obj, name)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    _attach_plugin_commands()
+    cli()

@@ -1,0 +1,142 @@
+"""``lendhub connectors list | add | check``: configure connector instances from a shell.
+
+Secrets given with ``--set`` would land in shell history, so ``--set-env KEY=VAR`` reads a value
+from the environment instead. Output never contains a secret.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any, TypeVar
+
+import click
+
+from hub.database import DatabaseUnavailable
+from hub.runtime import Runtime
+from hub.settings import SettingsError, load_settings
+from plugins.instances import InstanceError
+
+__all__ = ["connectors"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Start a runtime without workers, run ``work``, close it; errors become click errors."""
+
+    async def main() -> T:
+        runtime = await Runtime.start(load_settings(), jobs=False)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.aclose()
+
+    try:
+        return asyncio.run(main())
+    except (SettingsError, DatabaseUnavailable, InstanceError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
+        pairs[key] = value
+    return pairs
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group("connectors")
+def connectors() -> None:
+    """Configure and check connector instances."""
+
+
+@connectors.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_instances(as_json: bool) -> None:
+    """List configured instances (secrets shown as ***)."""
+
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+        async with runtime.sessions() as session:
+            return [runtime.instances.describe(row) for row in await runtime.instances.list(session)]
+
+    described = _run(work)
+    if as_json:
+        _echo_json(described)
+        return
+    if not described:
+        click.echo("no connector instances; add one with `lendhub connectors add`")
+    for item in described:
+        state = "enabled" if item["enabled"] else "disabled"
+        if not item["available"]:
+            state += ", connector not loaded"
+        click.echo(f"{item['name']}  {item['connector']}  ({item['capability']}, {state})")
+
+
+@connectors.command("add")
+@click.argument("name")
+@click.option("--connector", "slug", required=True, help="Connector slug (see `lendhub plugins`).")
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A config value.")
+@click.option("--set-env", "from_env", multiple=True, metavar="KEY=ENVVAR", help="A value read from the env.")
+@click.option("--config-json", help="The whole config as a JSON object (merged under --set).")
+@click.option("--replace", is_flag=True, help="Update the instance if it exists.")
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+def add(
+    name: str,
+    slug: str,
+    settings: tuple[str, ...],
+    from_env: tuple[str, ...],
+    config_json: str | None,
+    replace: bool,
+    disabled: bool,
+) -> None:
+    """Add (or with --replace, update) the instance NAME of a connector."""
+    config: dict[str, Any] = {}
+    if config_json:
+        try:
+            loaded = json.loads(config_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON: {exc.msg}", param_hint="--config-json") from None
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("expected a JSON object", param_hint="--config-json")
+        config.update(loaded)
+    config.update(_pairs(settings, "--set"))
+    for key, var in _pairs(from_env, "--set-env").items():
+        if var not in os.environ:
+            raise click.BadParameter(f"environment variable {var} is not set", param_hint="--set-env")
+        config[key] = os.environ[var]
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            row = await runtime.instances.add(
+                session, name=name, connector=slug, config=config, enabled=not disabled, replace=replace
+            )
+            return runtime.instances.describe(row)
+
+    _echo_json(_run(work))
+
+
+@connectors.command("check")
+@click.argument("name")
+def check(name: str) -> None:
+    """Try NAME's credentials against the vendor; exit 1 and say what is wrong if they fail."""
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.sessions() as session:
+            await runtime.instances.get(session, name)
+            return asdict(await runtime.instances.check(session, name))
+
+    result = _run(work)
+    if result["ok"]:
+        click.echo(f"{name}: ok — {result['detail']} ({result['latency_ms']:.0f} ms)")
+        return
+    raise click.ClickException(f"{name}: {result['error_class']}: {result['detail']}")

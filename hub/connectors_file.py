@@ -1,0 +1,100 @@
+"""Connector instances declared in a YAML file, applied at start-up.
+
+The file lets an integrator keep instance settings in version control and secrets in the
+environment::
+
+    connectors:
+      - name: baihang-main
+        connector: baihang-credit-bureau
+        enabled: true
+        config:
+          base_url: https://api.example.com
+          api_key: ${BAIHANG_API_KEY}
+
+``${VAR}`` is replaced by the environment variable (a missing one is an error naming it). Each
+instance is applied on its own: a bad one is reported and skipped, the others still apply, and
+the hub keeps serving (``/readyz`` lists the problems).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from plugins.instances import InstanceError
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+__all__ = ["ConnectorsFileError", "apply_connectors_file", "read_connectors_file"]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConnectorsFileError(Exception):
+    """The file cannot be read as a list of instances; names the file and the reason."""
+
+
+def _expand(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConnectorsFileError(f"{where}: environment variable {name} is not set")
+            return os.environ[name]
+
+        return _ENV_REF.sub(lookup, value)
+    if isinstance(value, dict):
+        return {k: _expand(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def read_connectors_file(path: Path) -> list[dict[str, Any]]:
+    """The instance entries of the file, structure checked, ``${VAR}`` not yet expanded."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConnectorsFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        raise ConnectorsFileError(f"{path}: not valid YAML ({exc})") from None
+    entries = data.get("connectors") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConnectorsFileError(f"{path}: expected a top-level 'connectors:' list")
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not {"name", "connector"} <= set(entry):
+            raise ConnectorsFileError(f"{path}: entry {index} needs at least 'name' and 'connector'")
+        if not isinstance(entry.get("config", {}), dict):
+            raise ConnectorsFileError(f"{path}: entry {entry['name']!r}: 'config' must be a mapping")
+    return entries
+
+
+async def apply_connectors_file(runtime: Runtime, path: Path) -> list[str]:
+    """Create or update every instance in the file; returns one problem line per skipped entry."""
+    try:
+        entries = read_connectors_file(path)
+    except ConnectorsFileError as exc:
+        return [str(exc)]
+    problems: list[str] = []
+    for entry in entries:
+        name = str(entry["name"])
+        try:
+            config = _expand(entry.get("config", {}), f"{path}: {name}")
+            async with runtime.sessions() as session, session.begin():
+                await runtime.instances.add(
+                    session,
+                    name=name,
+                    connector=str(entry["connector"]),
+                    config=config,
+                    enabled=bool(entry.get("enabled", True)),
+                    replace=True,
+                )
+        except (ConnectorsFileError, InstanceError) as exc:
+            problems.append(f"{name}: {exc}")
+    return problems

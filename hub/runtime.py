@@ -1,0 +1,164 @@
+"""Everything a LendHub process holds while it runs, built in one place and closed in reverse.
+
+The API's lifespan, ``lendhub worker`` and the CLI commands that need the database all start a
+:class:`Runtime`; nothing is built at import time, so tests make a fresh one each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.jobs.handlers import JobHandlers
+from core.secretbox import SecretBox
+from plugins.call_log import DatabaseCallRecorder
+from plugins.instances import ConnectorInstances, InstanceError
+from plugins.manager import PluginHost, make_plugin_manager
+from plugins.sdk import HttpConnector, SharedState
+
+from .connectors_file import apply_connectors_file
+from .database import check_database, make_engine, make_session_factory, mask_url
+from .jobs import build_job_handlers
+from .secrets import load_secret_box
+from .settings import Settings
+from .state import make_shared_state
+from .workers.runner import JobBackend, make_job_queue
+
+__all__ = ["Runtime"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """The process's database, plugins, shared state, HTTP client, connectors and job backend."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    host: PluginHost
+    state: SharedState
+    http: httpx.AsyncClient
+    recorder: DatabaseCallRecorder
+    box: SecretBox
+    instances: ConnectorInstances
+    handlers: JobHandlers
+    jobs: JobBackend | None = None
+    redis: Redis | None = None
+    config_problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, jobs: bool = True, host: PluginHost | None = None) -> Runtime:
+        """Build and start everything; raises DatabaseUnavailable or PluginLoadError naming the culprit.
+
+        Args:
+            settings: the process settings.
+            jobs: start the job backend (in-process workers, or the Redis producer/consumer).
+            host: an already built plugin host (tests); built from the settings when ``None``.
+        """
+        engine = make_engine(settings.database_url)
+        try:
+            await check_database(engine)
+        except BaseException:
+            await engine.dispose()
+            raise
+        sessions = make_session_factory(engine)
+        if host is None:
+            host = make_plugin_manager(
+                load_plugins=settings.plugin_allow_list,
+                trace=settings.trace_plugins,
+                strict=settings.strict_plugins,
+            )
+        for record in host.quarantined:
+            log.error("plugin %s quarantined: %s", record.name, record.reason)
+        state = make_shared_state(settings.redis_url)
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0), limits=httpx.Limits(max_connections=200), follow_redirects=False
+        )
+        recorder = DatabaseCallRecorder(sessions)
+        recorder.start()
+        box = load_secret_box(settings)
+        instances = ConnectorInstances(host, box, http=http, state=state, recorder=recorder)
+        handlers = build_job_handlers(host)
+        runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
+        if settings.redis_url:
+            runtime.redis = Redis.from_url(settings.redis_url)
+        if settings.connectors_file is not None:
+            runtime.config_problems = await apply_connectors_file(runtime, settings.connectors_file)
+        if jobs:
+            runtime.jobs = make_job_queue(settings, session_factory=sessions, handlers=handlers)
+            await runtime.jobs.start()
+        return runtime
+
+    async def aclose(self) -> None:
+        """Stop workers, flush the call log, close connections; in reverse order of start."""
+        if self.jobs is not None:
+            await self.jobs.stop()
+        await self.instances.aclose()
+        await self.recorder.aclose()
+        await self.http.aclose()
+        await self.state.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
+        await self.engine.dispose()
+
+    async def readiness(self) -> dict[str, Any]:
+        """What ``/readyz`` reports: ``ok``, ``degraded`` (serving; look at it) or ``unavailable``."""
+        checks: dict[str, Any] = {}
+        status = "ok"
+        try:
+            async with asyncio.timeout(3):
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            checks["database"] = {"status": "ok"}
+        except Exception as exc:
+            checks["database"] = {
+                "status": "unavailable",
+                "url": mask_url(self.settings.database_url),
+                "error": f"{type(exc).__name__}: {exc}"[:300],
+            }
+            status = "unavailable"
+        if self.redis is not None:
+            try:
+                async with asyncio.timeout(3):
+                    await self.redis.ping()
+                checks["redis"] = {"status": "ok"}
+            except Exception as exc:
+                checks["redis"] = {"status": "unavailable", "error": f"{type(exc).__name__}: {exc}"[:300]}
+                status = "unavailable"
+        breakers = await self._breakers() if status != "unavailable" else {}
+        if any(b.get("state") not in ("closed", "disabled") for b in breakers.values()):
+            status = "degraded" if status == "ok" else status
+        quarantined = {r.name: r.reason for r in self.host.quarantined}
+        if quarantined or self.config_problems:
+            status = "degraded" if status == "ok" else status
+        return {
+            "status": status,
+            "checks": checks,
+            "breakers": breakers,
+            "quarantined_plugins": quarantined,
+            "connector_config_problems": self.config_problems,
+        }
+
+    async def _breakers(self) -> dict[str, dict[str, Any]]:
+        report: dict[str, dict[str, Any]] = {}
+        async with self.sessions() as session:
+            for row in await self.instances.list(session):
+                if not row.enabled:
+                    report[row.name] = {"state": "disabled"}
+                    continue
+                try:
+                    connector = await self.instances.connector(session, row.name)
+                except InstanceError as exc:
+                    report[row.name] = {"state": "misconfigured", "error": str(exc)}
+                    continue
+                if isinstance(connector, HttpConnector):
+                    report[row.name] = (await connector.breaker_snapshot()).as_dict()
+        return report
