@@ -1,0 +1,19 @@
+"""Shared state for the hub: in memory by default, Redis when ``LENDHUB_REDIS_URL`` is set."""
+
+from .redis import (
+    RedisBreakerStore,
+    RedisCache,
+    RedisLocks,
+    RedisRateCounter,
+    make_shared_state,
+    redis_shared_state,
+)
+
+__all__ = [
+    "RedisBreakerStore",
+    "RedisCache",
+    "RedisLocks",
+    "RedisRateCounter",
+    "make_shared_state",
+    "redis_shared_state",
+]

@@ -1,0 +1,122 @@
+"""The LendHub vendor SDK: the only package a connector imports besides ``schemas``.
+
+Everything here is public and stable; ``__all__`` is the contract (a test guards it). A connector
+subclasses a capability port and, when it speaks HTTP, :class:`HttpConnector`, declares ``info`` and
+a ``Config`` (an :class:`HttpConnectorConfig` subclass with ``SecretStr`` credentials), maps vendor
+answers onto the error tree, and registers itself with ``@hookimpl``::
+
+    ConnectorError                 never raised directly
+    ├── TransientError             retried with backoff: timeouts, 5xx, network
+    │   ├── RateLimited            carries retry_after (seconds)
+    │   └── CircuitOpen            breaker open, nothing sent
+    └── PermanentError             never retried
+        ├── AuthError  NotFound  InvalidRequest  QuotaExhausted
+        ├── VendorContractError    the answer did not match the documented shape
+        └── EgressDenied           the host is not on the allow-list
+"""
+
+from pydantic import SecretStr
+
+from core.integrations import (
+    PORTS,
+    AuthError,
+    BusinessRegistry,
+    Capability,
+    CircuitOpen,
+    Connector,
+    ConnectorError,
+    ConnectorInfo,
+    CreditBureau,
+    EgressDenied,
+    ESignature,
+    FinanceLedger,
+    InvalidRequest,
+    Litigation,
+    NotFound,
+    OaApproval,
+    PermanentError,
+    QuotaExhausted,
+    RateLimited,
+    RiskModel,
+    SupportLevel,
+    TransientError,
+    VendorContractError,
+)
+
+from .breaker import BreakerSnapshot, CircuitBreaker
+from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, mask_headers, mask_pii, mask_secrets
+from .config import HttpConnectorConfig, public_config, secret_fields
+from .egress import EgressPolicy
+from .http import HttpConnector
+from .limits import Limiter
+from .markers import PROJECT_NAME, hookimpl
+from .retry import RetryPolicy, parse_retry_after
+from .state import (
+    BreakerDecision,
+    BreakerState,
+    BreakerStore,
+    Cache,
+    Locks,
+    MemoryBreakerStore,
+    MemoryCache,
+    MemoryLocks,
+    MemoryRateCounter,
+    RateCounter,
+    SharedState,
+)
+
+__all__ = [
+    "PORTS",
+    "PROJECT_NAME",
+    "AuthError",
+    "BreakerDecision",
+    "BreakerSnapshot",
+    "BreakerState",
+    "BreakerStore",
+    "BusinessRegistry",
+    "Cache",
+    "CallRecord",
+    "CallRecorder",
+    "Capability",
+    "CircuitBreaker",
+    "CircuitOpen",
+    "Connector",
+    "ConnectorError",
+    "ConnectorInfo",
+    "CreditBureau",
+    "ESignature",
+    "EgressDenied",
+    "EgressPolicy",
+    "FinanceLedger",
+    "HttpConnector",
+    "HttpConnectorConfig",
+    "InvalidRequest",
+    "Limiter",
+    "Litigation",
+    "Locks",
+    "MemoryBreakerStore",
+    "MemoryCache",
+    "MemoryCallRecorder",
+    "MemoryLocks",
+    "MemoryRateCounter",
+    "NotFound",
+    "OaApproval",
+    "PermanentError",
+    "QuotaExhausted",
+    "RateCounter",
+    "RateLimited",
+    "RetryPolicy",
+    "RiskModel",
+    "SecretStr",
+    "SharedState",
+    "SupportLevel",
+    "TransientError",
+    "VendorContractError",
+    "hookimpl",
+    "mask_headers",
+    "mask_pii",
+    "mask_secrets",
+    "parse_retry_after",
+    "public_config",
+    "secret_fields",
+]

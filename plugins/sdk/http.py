@@ -1,0 +1,402 @@
+"""``HttpConnector``: the one resilient road out for every HTTP vendor.
+
+A connector subclasses it (together with its capability port) and calls :meth:`request`. Each call
+goes, in order, through:
+
+1. the egress allow-list — an undeclared host fails with EgressDenied before anything is sent;
+2. per attempt: the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
+   deadline) and the concurrency limit;
+3. the send, on the injected ``httpx.AsyncClient`` with explicit timeouts, never following redirects
+   (a redirect could leave the allow-list);
+4. classification: the connector's :meth:`classify` hook first (vendor codes inside HTTP 200), then
+   the default status mapping;
+5. a masked call-log row for the attempt;
+6. the retry policy (:mod:`plugins.sdk.retry`).
+
+Callers get the ``httpx.Response`` of a successful attempt or one typed ConnectorError whose message
+names the connector, instance and operation and holds no secret or personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import BaseModel
+
+from core.integrations.base import Connector
+from core.integrations.errors import (
+    CircuitOpen,
+    ConnectorError,
+    EgressDenied,
+    TransientError,
+    VendorContractError,
+)
+
+from .breaker import BreakerSnapshot, CircuitBreaker
+from .calllog import CallRecord, CallRecorder, Masker, MemoryCallRecorder, install_log_filter, mask_headers
+from .config import HttpConnectorConfig, secret_values
+from .egress import EgressPolicy
+from .limits import Limiter
+from .retry import IDEMPOTENT_METHODS, RetryPolicy, classify_status
+from .state import SharedState
+
+__all__ = ["HttpConnector"]
+
+logger = logging.getLogger("lendhub.sdk.http")
+
+_ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class _Call:
+    """What every attempt of one call shares; masked values are computed once per call."""
+
+    request: httpx.Request
+    operation: str
+    method: str
+    idempotency_key: str | None
+    cost: Decimal
+    deadline: float
+    expect_json: bool
+    url: str = ""
+    request_body: str | None = None
+
+
+class HttpConnector(Connector):
+    """Base class of connectors that speak HTTP; see the module docstring for the road a call takes.
+
+    Args:
+        config: the validated instance config (an :class:`HttpConnectorConfig` subclass).
+        instance: the instance name, unique per connector slug.
+        http: the HTTP client, injected by the hub so connections are pooled and tests can mock
+            it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own.
+        state: shared breaker, rate, lock and cache state; in-memory when ``None``.
+        recorder: where call-log rows go; an in-memory recorder when ``None``.
+        clock: wall-clock seconds, for deadlines, breaker, rate limit and latencies (tests fake it).
+        sleep: how to wait between attempts and for rate slots (tests fake it).
+        rng: jitter source in [0, 1).
+    """
+
+    Config: ClassVar[type[BaseModel]] = HttpConnectorConfig
+    idempotency_header: ClassVar[str] = "Idempotency-Key"
+    """Header that carries the idempotency key; override for vendors that name it differently."""
+
+    config: HttpConnectorConfig
+
+    def __init__(
+        self,
+        config: HttpConnectorConfig,
+        *,
+        instance: str = "default",
+        http: httpx.AsyncClient | None = None,
+        state: SharedState | None = None,
+        recorder: CallRecorder | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        rng: Callable[[], float] | None = None,
+    ) -> None:
+        super().__init__(config, instance=instance)
+        self.slug = self.info.slug
+        self.name = f"{self.slug}/{instance}"
+        clock = clock or time.time
+        sleep = sleep or asyncio.sleep
+        self.clock = clock
+        self.timeout = httpx.Timeout(
+            connect=config.connect_timeout,
+            read=config.read_timeout,
+            write=config.read_timeout,
+            pool=config.connect_timeout,
+        )
+        self._timeout_dict = self.timeout.as_dict()
+        self._longest_timeout = max(config.connect_timeout, config.read_timeout)
+        self._owns_http = http is None
+        self.http = http if http is not None else httpx.AsyncClient(timeout=self.timeout)
+        self.state = state if state is not None else SharedState.memory()
+        self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
+        self._base_url = config.base_url.rstrip("/")
+        self.egress = EgressPolicy([*self.info.hosts, httpx.URL(config.base_url).host], name=self.name)
+        key = f"{self.slug}:{instance}"
+        self.breaker = CircuitBreaker(
+            self.state.breakers,
+            key,
+            failure_threshold=config.breaker_failure_threshold,
+            cooldown=config.breaker_cooldown_seconds,
+            probe_ttl=config.total_timeout,
+            clock=clock,
+            name=self.name,
+        )
+        self.limiter = Limiter(
+            self.state.rates,
+            key,
+            rate_per_second=config.rate_limit_per_second,
+            max_concurrency=config.max_concurrency,
+            clock=clock,
+            sleep=sleep,
+            name=self.name,
+        )
+        self.retry_policy = RetryPolicy(
+            max_attempts=config.max_attempts,
+            backoff_initial=config.backoff_initial,
+            backoff_max=config.backoff_max,
+            max_retry_after=config.max_retry_after,
+            sleep=sleep,
+            clock=clock,
+            **({"rng": rng} if rng is not None else {}),
+        )
+        self.masker = Masker(secret_values(config))
+        install_log_filter(self.masker)
+
+    # -- the hook connectors override -------------------------------------------------------------
+
+    def classify(self, response: httpx.Response) -> ConnectorError | None:
+        """Map a vendor answer to an error before the default status mapping; ``None`` to defer.
+
+        Override it for vendors that report failures inside HTTP 200 (``{"code": "E1003"}``):
+        return a TransientError or RateLimited for codes worth retrying, a PermanentError
+        subclass otherwise. The default defers every response to the status mapping.
+        """
+        return None
+
+    # -- the road ---------------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        operation: str,
+        json: Any = None,
+        content: bytes | str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+        cost_units: Decimal | None = None,
+        expect_json: bool = True,
+    ) -> httpx.Response:
+        """Send one logical call through egress, breaker, limits, retries and the call log.
+
+        Args:
+            method: HTTP method.
+            path_or_url: a path joined to ``config.base_url``, or an absolute URL (still checked
+                against the allow-list).
+            operation: what the call does, for the call log and error messages.
+            json: a JSON body.
+            content: a raw body.
+            params: query parameters.
+            headers: extra headers (credentials go here; they never reach the call log).
+            idempotency_key: makes a POST/PATCH safe to retry; sent as :attr:`idempotency_header`.
+            cost_units: cost of one attempt; ``config.cost_per_call`` when ``None``.
+            expect_json: a 2xx answer must be JSON (``False`` for documents and files).
+
+        Returns:
+            The response of the successful attempt.
+
+        Raises:
+            ConnectorError: the typed error of the last attempt (see the error tree).
+        """
+        method = method.upper()
+        # Anything with a scheme is absolute (and meets the allow-list); the rest is a path.
+        url = path_or_url if "://" in path_or_url else f"{self._base_url}/{path_or_url.lstrip('/')}"
+        if idempotency_key is not None:
+            headers = {**(headers or {}), self.idempotency_header: idempotency_key}
+        request = self.http.build_request(
+            method, url, json=json, content=content, params=params, headers=headers
+        )
+        call = _Call(
+            request=request,
+            operation=operation,
+            method=method,
+            idempotency_key=idempotency_key,
+            cost=self.config.cost_per_call if cost_units is None else cost_units,
+            deadline=0.0,
+            expect_json=expect_json,
+        )
+        now = self.clock()
+        try:
+            self.egress.check(request.url, connector=self.slug, operation=operation)
+        except EgressDenied as error:
+            await self._record(call, 1, None, 0.0, error, now, sent=False)
+            raise
+        call.deadline = now + self.config.total_timeout
+        idempotent = method in IDEMPOTENT_METHODS or idempotency_key is not None
+        return await self.retry_policy.run(
+            partial(self._attempt, call), idempotent=idempotent, deadline=call.deadline
+        )
+
+    async def _attempt(self, call: _Call, number: int) -> httpx.Response:
+        started = self.clock()
+        op = call.operation
+        try:
+            probe = await self.breaker.acquire(connector=self.slug, operation=op)
+        except CircuitOpen as open_error:
+            await self._record(call, number, None, 0.0, open_error, started, sent=False)
+            raise
+        try:
+            await self.limiter.wait_for_rate(deadline=call.deadline, connector=self.slug, operation=op)
+            await self.limiter.enter(max_wait=call.deadline - self.clock(), connector=self.slug, operation=op)
+        except BaseException as refused:
+            if probe:
+                await self.breaker.release()
+            if isinstance(refused, ConnectorError):
+                await self._record(call, number, None, 0.0, refused, started, sent=False)
+            raise
+        response: httpx.Response | None = None
+        error: ConnectorError | None = None
+        sent_at = self.clock()
+        try:
+            response = await self._send(call, sent_at)
+        except ConnectorError as exc:
+            error = exc
+        except BaseException:
+            # Cancelled mid-flight: no verdict on the vendor, so give the probe back.
+            if probe:
+                await self.breaker.release()
+            raise
+        finally:
+            self.limiter.exit()
+        latency_ms = (self.clock() - sent_at) * 1000.0
+        if response is not None:
+            error = self._classify(response, call)
+        await self.breaker.record(error)
+        await self._record(call, number, response, latency_ms, error, started, sent=True)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s attempt %d: %s %s headers=%s -> %s in %.1f ms",
+                self.name,
+                op,
+                number,
+                call.method,
+                call.url,
+                mask_headers(call.request.headers.items()),
+                response.status_code if response is not None else (error and error.error_class),
+                latency_ms,
+            )
+        if error is not None:
+            raise error
+        assert response is not None
+        return response
+
+    async def _send(self, call: _Call, sent_at: float) -> httpx.Response:
+        remaining = call.deadline - sent_at
+        op = call.operation
+        if remaining <= 0:
+            raise TransientError(f"{self.name} {op}: total deadline reached", connector=self.slug)
+        request = call.request
+        if remaining < self._longest_timeout:
+            request.extensions["timeout"] = {
+                k: remaining if v is None else min(v, remaining) for k, v in self._timeout_dict.items()
+            }
+        else:
+            request.extensions["timeout"] = self._timeout_dict
+        try:
+            # httpx timeouts bound each socket operation; this bounds the whole attempt, so a
+            # vendor dripping its answer byte by byte cannot outlive the call's deadline.
+            async with asyncio.timeout(remaining):
+                return await self.http.send(request, follow_redirects=False)
+        except httpx.TimeoutException as exc:
+            raise TransientError(
+                f"{self.name} {op}: {type(exc).__name__} (connect {self.timeout.connect}s, "
+                f"read {self.timeout.read}s)",
+                connector=self.slug,
+            ) from exc
+        except httpx.TransportError as exc:
+            raise TransientError(f"{self.name} {op}: {type(exc).__name__}", connector=self.slug) from exc
+        except TimeoutError as exc:
+            raise TransientError(
+                f"{self.name} {op}: no complete answer within the {self.config.total_timeout}s deadline",
+                connector=self.slug,
+            ) from exc
+
+    def _classify(self, response: httpx.Response, call: _Call) -> ConnectorError | None:
+        prefix = f"{self.name} {call.operation}"
+        custom = self.classify(response)
+        if custom is not None:
+            if custom.connector is None:
+                custom.connector = self.slug
+            if custom.status_code is None:
+                custom.status_code = response.status_code
+            if not custom.message.startswith(self.name):
+                custom.message = f"{prefix}: {self.masker.text(custom.message)}"
+                custom.args = (custom.message,)
+            return custom
+        return classify_status(
+            response, prefix=prefix, connector=self.slug, now=self.clock(), expect_json=call.expect_json
+        )
+
+    async def _record(
+        self,
+        call: _Call,
+        attempt: int,
+        response: httpx.Response | None,
+        latency_ms: float,
+        error: ConnectorError | None,
+        started: float,
+        *,
+        sent: bool,
+    ) -> None:
+        masker = self.masker
+        if not call.url:
+            request = call.request
+            call.url = masker.url(str(request.url))
+            call.request_body = masker.body(request.content, request.headers.get("content-type", ""))
+        response_body = None
+        if response is not None:
+            response_body = masker.body(response.content, response.headers.get("content-type", ""))
+        record = CallRecord(
+            connector=self.slug,
+            instance=self.instance,
+            operation=call.operation,
+            attempt=attempt,
+            method=call.method,
+            url=call.url,
+            status_code=response.status_code if response is not None else None,
+            latency_ms=latency_ms,
+            error_class=error.error_class if error is not None else None,
+            idempotency_key=call.idempotency_key,
+            cost_units=call.cost if sent else _ZERO,
+            request_body=call.request_body,
+            response_body=response_body,
+            started_at=datetime.fromtimestamp(started, UTC),
+        )
+        try:
+            await self.recorder.record(record)
+        except Exception as exc:  # a broken call log must never break the call itself
+            logger.warning(
+                "%s %s: call-log recorder %s failed: %s",
+                self.name,
+                call.operation,
+                type(self.recorder).__name__,
+                type(exc).__name__,
+            )
+
+    # -- helpers for connectors -------------------------------------------------------------------
+
+    def response_json(self, response: httpx.Response) -> Any:
+        """Parse a JSON answer, or raise VendorContractError naming the connector and content type."""
+        try:
+            return response.json()
+        except ValueError:
+            ctype = response.headers.get("content-type", "no content type")
+            raise VendorContractError(
+                f"{self.name}: expected a JSON answer, got {ctype} ({len(response.content)} bytes)",
+                connector=self.slug,
+                status_code=response.status_code,
+            ) from None
+
+    async def breaker_snapshot(self) -> BreakerSnapshot:
+        """The instance's breaker, for /readyz and ``lendhub plugins``."""
+        return await self.breaker.snapshot()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if the connector made it; an injected one belongs to the hub."""
+        if self._owns_http:
+            await self.http.aclose()
