@@ -1,0 +1,121 @@
+"""Choosing the job backend from settings, and running a worker until told to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Protocol
+
+from core.jobs import JobExecutor, JobHandlers, RetryPolicy
+from core.jobs.repository import SessionFactory
+from hub.database import check_database, make_engine, make_session_factory
+from hub.settings import Settings
+from hub.workers.inprocess import InProcessJobQueue
+from hub.workers.redis_backend import RedisJobQueue
+
+__all__ = ["JobBackend", "default_owner", "make_job_queue", "run_worker"]
+
+logger = logging.getLogger(__name__)
+
+
+class JobBackend(Protocol):
+    """A ``JobQueue`` with a life cycle: what ``make_job_queue`` returns."""
+
+    async def notify(self, job_id: str) -> None:
+        """Wake a worker for the job."""
+        ...
+
+    async def start(self) -> None:
+        """Connect and, where this process works jobs, start the workers."""
+        ...
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop gracefully, waiting up to ``grace`` seconds for running jobs."""
+        ...
+
+
+def default_owner() -> str:
+    """A lease owner name unique to this process and readable in the ``jobs`` table."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def make_job_queue(
+    settings: Settings,
+    *,
+    session_factory: SessionFactory,
+    handlers: JobHandlers,
+    owner: str | None = None,
+    consume: bool | None = None,
+    concurrency: int | None = None,
+    retry_policy: RetryPolicy | None = None,
+) -> JobBackend:
+    """The job backend the settings call for: Redis streams when ``redis_url`` is set, else in-process.
+
+    Args:
+        settings: supplies ``redis_url``, ``worker_concurrency`` and ``job_lease_seconds``.
+        session_factory: sessions on the jobs database.
+        handlers: what the jobs run (used only where this process consumes).
+        owner: lease owner name; ``default_owner()`` when omitted.
+        consume: whether this process runs jobs. Defaults to ``settings.inprocess_workers``; the
+            in-process backend always consumes (nothing else could).
+        concurrency: jobs at once; ``settings.worker_concurrency`` when omitted.
+        retry_policy: backoff between failed attempts.
+    """
+    executor = JobExecutor(
+        session_factory,
+        handlers,
+        owner=owner or default_owner(),
+        lease_seconds=settings.job_lease_seconds,
+        retry_policy=retry_policy,
+    )
+    workers = concurrency or settings.worker_concurrency
+    if settings.redis_url:
+        consuming = settings.inprocess_workers if consume is None else consume
+        return RedisJobQueue(
+            settings.redis_url, executor=executor if consuming else None, concurrency=workers
+        )
+    return InProcessJobQueue(executor, concurrency=workers)
+
+
+async def run_worker(
+    settings: Settings,
+    handlers: JobHandlers,
+    *,
+    owner: str | None = None,
+    concurrency: int | None = None,
+    stop: asyncio.Event | None = None,
+    grace: float = 30.0,
+) -> None:
+    """Run jobs until ``stop`` is set, then shut down gracefully (``lendhub worker``).
+
+    Raises:
+        DatabaseUnavailable: the database cannot be reached at start.
+    """
+    engine = make_engine(settings.database_url)
+    try:
+        await check_database(engine)
+        backend = make_job_queue(
+            settings,
+            session_factory=make_session_factory(engine),
+            handlers=handlers,
+            owner=owner,
+            consume=True,
+            concurrency=concurrency,
+        )
+        await backend.start()
+        logger.info(
+            "worker %s started (%s backend, %d slots, kinds: %s)",
+            owner or default_owner(),
+            "redis" if settings.redis_url else "in-process",
+            concurrency or settings.worker_concurrency,
+            ", ".join(handlers) or "none",
+        )
+        try:
+            await (stop or asyncio.Event()).wait()
+        finally:
+            logger.info("worker stopping; waiting up to %g s for running jobs", grace)
+            await backend.stop(grace)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,49 @@
+import pytest
+from sqlalchemy import text
+
+from hub.database import DatabaseUnavailable, check_database, make_engine, mask_url
+
+
+async def test_sqlite_engine_creates_the_directory_and_sets_pragmas(tmp_path):
+    path = tmp_path / "nested" / "var" / "lendhub.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await check_database(engine)
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+            assert (await connection.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+            assert (await connection.execute(text("PRAGMA busy_timeout"))).scalar() >= 1000
+    finally:
+        await engine.dispose()
+    assert path.exists()
+
+
+def test_mask_url_hides_the_password():
+    masked = mask_url("postgresql+asyncpg://lender:s3cret@db.example:5432/crm")
+    assert "s3cret" not in masked and "***" in masked and "db.example" in masked
+
+
+async def test_an_unreachable_postgres_names_the_masked_url_and_the_cause():
+    engine = make_engine("postgresql+asyncpg://lender:s3cret@127.0.0.1:1/crm")
+    try:
+        with pytest.raises(DatabaseUnavailable) as info:
+            await check_database(engine)
+    finally:
+        await engine.dispose()
+    message = str(info.value)
+    assert "postgresql+asyncpg://lender:***@127.0.0.1:1/crm" in message
+    assert "s3cret" not in message
+    assert "refused" in message.lower() or "connect" in message.lower()
+
+
+async def test_an_unusable_sqlite_path_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'dir' / 'x.db'}")
+    (tmp_path / "dir").rmdir()
+    (tmp_path / "dir").symlink_to(blocker)
+    try:
+        with pytest.raises(DatabaseUnavailable, match="unable to open database file"):
+            await check_database(engine)
+    finally:
+        await engine.dispose()
