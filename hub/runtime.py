@@ -22,6 +22,7 @@ from plugins.call_log import DatabaseCallRecorder
 from plugins.instances import ConnectorInstances, InstanceError
 from plugins.manager import PluginHost, make_plugin_manager
 from plugins.sdk import HttpConnector, SharedState
+from schemas.api.plugins import InstanceSummary
 
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
@@ -133,8 +134,9 @@ class Runtime:
             except Exception as exc:
                 checks["redis"] = {"status": "unavailable", "error": f"{type(exc).__name__}: {exc}"[:300]}
                 status = "unavailable"
-        breakers = await self._breakers() if status != "unavailable" else {}
-        if any(b.get("state") not in ("closed", "disabled") for b in breakers.values()):
+        summaries = await self.instance_summaries() if status != "unavailable" else {}
+        breakers = {i.name: {"state": i.breaker, **i.detail} for items in summaries.values() for i in items}
+        if any(b.get("state") not in ("closed", "disabled", "none") for b in breakers.values()):
             status = "degraded" if status == "ok" else status
         quarantined = {r.name: r.reason for r in self.host.quarantined}
         if quarantined or self.config_problems:
@@ -147,18 +149,22 @@ class Runtime:
             "connector_config_problems": self.config_problems,
         }
 
-    async def _breakers(self) -> dict[str, dict[str, Any]]:
-        report: dict[str, dict[str, Any]] = {}
+    async def instance_summaries(self) -> dict[str, list[InstanceSummary]]:
+        """Configured instances by connector slug, each with its breaker state (for reports)."""
+        report: dict[str, list[InstanceSummary]] = {}
         async with self.sessions() as session:
             for row in await self.instances.list(session):
-                if not row.enabled:
-                    report[row.name] = {"state": "disabled"}
-                    continue
-                try:
-                    connector = await self.instances.connector(session, row.name)
-                except InstanceError as exc:
-                    report[row.name] = {"state": "misconfigured", "error": str(exc)}
-                    continue
-                if isinstance(connector, HttpConnector):
-                    report[row.name] = (await connector.breaker_snapshot()).as_dict()
+                breaker, detail = "disabled", dict[str, object]()
+                if row.enabled:
+                    try:
+                        connector = await self.instances.connector(session, row.name)
+                    except InstanceError as exc:
+                        breaker, detail = "misconfigured", {"error": str(exc)}
+                    else:
+                        breaker = "none"
+                        if isinstance(connector, HttpConnector):
+                            detail = (await connector.breaker_snapshot()).as_dict()
+                            breaker = str(detail.pop("state"))
+                summary = InstanceSummary(name=row.name, enabled=row.enabled, breaker=breaker, detail=detail)
+                report.setdefault(row.connector_slug, []).append(summary)
         return report

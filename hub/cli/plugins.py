@@ -6,15 +6,19 @@ what it prints is what ``lendhub serve`` would run with.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+from pathlib import Path
 
 import click
+from sqlalchemy.engine import make_url
 
-from hub.settings import SettingsError, load_settings
+from hub.runtime import Runtime
+from hub.settings import Settings, SettingsError, load_settings
 from plugins.info import plugin_report
-from plugins.manager import PluginLoadError, make_plugin_manager
-from schemas.api.plugins import PluginInfo
+from plugins.manager import PluginHost, PluginLoadError, make_plugin_manager
+from schemas.api.plugins import InstanceSummary, PluginInfo
 
 __all__ = ["plugins", "render_table"]
 
@@ -34,10 +38,10 @@ def render_table(report: list[PluginInfo]) -> str:
             continue
         if info.reason:
             lines.append(f"    reason: {info.reason}")
-        lines += [
-            f"    connector {c.slug}: {c.capability}, {c.vendor} {c.vendor_api_version}, {c.support_level}"
-            for c in info.connectors
-        ]
+        for c in info.connectors:
+            vendor = f"{c.vendor} {c.vendor_api_version}"
+            lines.append(f"    connector {c.slug}: {c.capability}, {vendor}, {c.support_level}")
+            lines += [f"      instance {i.name}: breaker {i.breaker}" for i in c.instances]
     return "\n".join(lines)
 
 
@@ -59,7 +63,10 @@ def plugins(as_json: bool) -> None:
         )
     except PluginLoadError as exc:
         raise click.ClickException(f"{exc} (LENDHUB_STRICT_PLUGINS is set)") from None
-    report = plugin_report(host)
+    instances, problem = _instance_summaries(settings, host)
+    report = plugin_report(host, instances)
+    if problem:
+        host.notes.append(problem)
     if as_json:
         click.echo(
             json.dumps([info.model_dump(mode="json") for info in report], indent=2, ensure_ascii=False)
@@ -68,3 +75,24 @@ def plugins(as_json: bool) -> None:
         click.echo(render_table(report))
         for note in host.notes:
             click.echo(f"note: {note}", err=True)
+
+
+def _instance_summaries(
+    settings: Settings, host: PluginHost
+) -> tuple[dict[str, list[InstanceSummary]], str | None]:
+    """Configured instances with breaker state, when the database can be read; else a note why not."""
+
+    async def read() -> dict[str, list[InstanceSummary]]:
+        runtime = await Runtime.start(settings, jobs=False, host=host)
+        try:
+            return await runtime.instance_summaries()
+        finally:
+            await runtime.aclose()
+
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        return {}, "connector instances not shown: no database yet (run `lendhub db upgrade`)"
+    try:
+        return asyncio.run(read()), None
+    except Exception as exc:  # the plugin report stands on its own; instances are extra
+        return {}, f"connector instances not shown: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"

@@ -11,9 +11,27 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ConnectorSummary", "PluginInfo", "PluginStatus"]
+__all__ = ["ConnectorSummary", "InstanceSummary", "PluginInfo", "PluginStatus"]
 
 PluginStatus = Literal["loaded", "quarantined"]
+
+
+class InstanceSummary(BaseModel):
+    """A configured instance of a connector and the state of its circuit breaker.
+
+    Args:
+        name: the instance name.
+        enabled: whether an operator enabled it.
+        breaker: ``closed``, ``open``, ``half_open``; ``disabled`` or ``misconfigured`` otherwise.
+        detail: the breaker snapshot or the configuration problem.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    enabled: bool
+    breaker: str
+    detail: dict[str, object] = Field(default_factory=dict)
 
 
 class ConnectorSummary(BaseModel):
@@ -26,6 +44,7 @@ class ConnectorSummary(BaseModel):
         vendor: vendor name as integrators know it.
         vendor_api_version: the vendor API version the connector speaks.
         support_level: ``official``, ``partner`` or ``community``.
+        instances: its configured instances, when the report was made with database access.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -36,6 +55,7 @@ class ConnectorSummary(BaseModel):
     vendor: str
     vendor_api_version: str
     support_level: str
+    instances: list[InstanceSummary] = Field(default_factory=list)
 
 
 class PluginInfo(BaseModel):

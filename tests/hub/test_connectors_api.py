@@ -207,3 +207,21 @@ async def test_readyz_reports_database_and_breakers(hub, simulator):
     assert after["breakers"]["demo"]["state"] == "open"
     assert after["status"] == "degraded"
     assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_plugin_report_shows_instances_with_breaker_state(hub, simulator):
+    client, _ = hub
+    sim, url = simulator
+    config = _config(url, breaker_failure_threshold=1, max_attempts=1)
+    await client.post("/api/connectors", json={"name": "demo", "connector": "demo-bureau", "config": config})
+
+    def demo_instances(report):
+        plugin = next(p for p in report if p["name"] == "demo-vendor")
+        return plugin["connectors"][0]["instances"]
+
+    before = demo_instances((await client.get("/api/plugins")).json())
+    assert [(i["name"], i["enabled"], i["breaker"]) for i in before] == [("demo", True, "closed")]
+    sim.mode = "503"
+    await client.post("/api/connectors/demo/check")
+    after = demo_instances((await client.get("/api/plugins")).json())
+    assert after[0]["breaker"] == "open" and after[0]["detail"]["failures"] >= 1

@@ -171,6 +171,7 @@ def test_installed_plugins_are_discovered_listed_and_broken_ones_quarantined(
             "vendor": "Acme",
             "vendor_api_version": "v3",
             "support_level": "partner",
+            "instances": [],
         }
     ]
     assert report["plugins.defaults"]["status"] == "loaded"

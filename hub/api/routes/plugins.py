@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api/plugins", tags=["plugins"])
 
 
 @router.get("", response_model=list[PluginInfo], summary="List plugins and their connectors")
-def list_plugins(request: Request) -> list[PluginInfo]:
+async def list_plugins(request: Request) -> list[PluginInfo]:
     """Every plugin the hub tried at start-up, loaded or quarantined with the reason.
 
     The host is built once in the app's lifespan and kept on ``app.state.plugin_host``; reading
@@ -23,4 +23,6 @@ def list_plugins(request: Request) -> list[PluginInfo]:
     host = getattr(request.app.state, "plugin_host", None)
     if not isinstance(host, PluginHost):
         raise HTTPException(status_code=503, detail="the plugin host has not been started")
-    return plugin_report(host)
+    runtime = getattr(request.app.state, "runtime", None)
+    instances = await runtime.instance_summaries() if runtime is not None else None
+    return plugin_report(host, instances)
