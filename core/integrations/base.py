@@ -90,6 +90,9 @@ class Connector:
 
     info: ClassVar[ConnectorInfo]
     Config: ClassVar[type[BaseModel]]
+    simulator: ClassVar[str | None] = None
+    """``"package.module:factory"`` of the vendor simulator: a callable returning an ASGI app.
+    A dotted string, not an import, so the connector never loads its simulator's web framework."""
 
     def __init__(self, config: BaseModel, *, instance: str = "default") -> None:
         self.config = config

@@ -51,6 +51,7 @@ from .http import HttpConnector
 from .limits import Limiter
 from .markers import PROJECT_NAME, hookimpl
 from .retry import RetryPolicy, parse_retry_after
+from .simulation import FaultInjector, FaultPlan
 from .state import (
     BreakerDecision,
     BreakerState,
@@ -87,6 +88,8 @@ __all__ = [
     "ESignature",
     "EgressDenied",
     "EgressPolicy",
+    "FaultInjector",
+    "FaultPlan",
     "FinanceLedger",
     "HttpConnector",
     "HttpConnectorConfig",
