@@ -21,6 +21,7 @@ from schemas.canonical import (
     RiskInput,
     SignFlow,
     SignFlowRequest,
+    Signer,
     Voucher,
     VoucherReceipt,
 )
@@ -77,6 +78,14 @@ class ESignature(Connector):
     @abstractmethod
     async def revoke_flow(self, flow_id: str, *, reason: str) -> SignFlow:
         """Withdraw a flow that is not finished."""
+
+    @abstractmethod
+    async def signing_url(self, flow_id: str, *, signer: Signer) -> str:
+        """The URL where ``signer`` signs (sent to the borrower by SMS or shown in the app)."""
+
+    @abstractmethod
+    async def document_urls(self, flow_id: str) -> dict[str, str]:
+        """Download URLs of the signed documents of a completed flow, by document name."""
 
 
 class FinanceLedger(Connector):
