@@ -19,9 +19,9 @@ from schemas.canonical import (
     PersonSubject,
     RiskDecision,
     RiskInput,
+    Signer,
     SignFlow,
     SignFlowRequest,
-    Signer,
     Voucher,
     VoucherReceipt,
 )
