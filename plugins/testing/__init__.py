@@ -1,0 +1,1 @@
+"""The conformance kit every connector passes, built-in or third-party."""
