@@ -12,10 +12,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
+# The hub on :8000 with every built-in connector pointed at its simulator (ports 9100 and up).
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/lendhub db upgrade
-	$(BIN)/lendhub serve --host 127.0.0.1 --port 8000
+	$(BIN)/lendhub sandbox --port 9100 --write-config var/connectors.sandbox.yaml --dry-run
+	$(BIN)/lendhub sandbox --port 9100 & sandbox=$$!; trap 'kill $$sandbox' EXIT INT TERM; \
+	  LENDHUB_CONNECTORS_FILE=var/connectors.sandbox.yaml $(BIN)/lendhub serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -51,7 +51,11 @@ __all__ = [
 log = logging.getLogger("lendhub.plugins")
 
 ENTRY_POINT_GROUP = "lendhub"
-DEFAULT_PLUGINS: tuple[str, ...] = ("plugins.defaults",)
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "plugins.defaults",
+    "connectors.http_scorer.plugin",
+    "connectors.scorecard.plugin",
+)
 """Built-in plugins as dotted module names; connectors join as ``connectors.<vendor>.plugin``."""
 
 _SELF_DISTRIBUTION = "lendhub"  # its plugins come from ``builtins``, never twice via entry points

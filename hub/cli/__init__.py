@@ -15,9 +15,11 @@ from hub.jobs import build_job_handlers
 from hub.settings import Settings, SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 
+from .connector_new import connector
 from .connectors import connectors
 from .db import db
 from .plugins import plugins
+from .sandbox import sandbox
 from .serve import secret_key, serve
 from .worker import make_worker_command
 
@@ -39,7 +41,16 @@ def cli() -> None:
     """LendHub: a CRM for lenders, built around a pluggable integration hub."""
 
 
-for _command in (serve, secret_key, db, plugins, connectors, make_worker_command(_handlers)):
+for _command in (
+    serve,
+    secret_key,
+    db,
+    plugins,
+    connectors,
+    connector,
+    sandbox,
+    make_worker_command(_handlers),
+):
     cli.add_command(_command)
 
 

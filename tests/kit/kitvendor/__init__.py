@@ -1,0 +1,1 @@
+"""A tiny vendor used to test the conformance kit itself: connector, simulator and broken twins."""
