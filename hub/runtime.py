@@ -37,6 +37,17 @@ __all__ = ["Runtime"]
 log = logging.getLogger(__name__)
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie jar that keeps nothing.
+
+    The client is shared by every connector, and one vendor's session cookie must never ride
+    along to another; connectors that need a session (金蝶) carry it explicitly.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Ignore ``Set-Cookie``."""
+
+
 @dataclass
 class Runtime:
     """The process's database, plugins, shared state, HTTP client, connectors and job backend."""
@@ -81,7 +92,10 @@ class Runtime:
             log.error("plugin %s quarantined: %s", record.name, record.reason)
         state = make_shared_state(settings.redis_url)
         http = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0), limits=httpx.Limits(max_connections=200), follow_redirects=False
+            timeout=httpx.Timeout(10.0),
+            limits=httpx.Limits(max_connections=200),
+            follow_redirects=False,
+            cookies=_NoCookies(),
         )
         recorder = DatabaseCallRecorder(sessions)
         recorder.start()

@@ -53,6 +53,14 @@ log = logging.getLogger("lendhub.plugins")
 ENTRY_POINT_GROUP = "lendhub"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.defaults",
+    "connectors.pboc.plugin",
+    "connectors.baihang.plugin",
+    "connectors.tianyancha.plugin",
+    "connectors.qichacha.plugin",
+    "connectors.esign.plugin",
+    "connectors.feishu.plugin",
+    "connectors.dingtalk.plugin",
+    "connectors.kingdee.plugin",
     "connectors.http_scorer.plugin",
     "connectors.scorecard.plugin",
 )

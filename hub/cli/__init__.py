@@ -15,13 +15,7 @@ from hub.jobs import build_job_handlers
 from hub.settings import Settings, SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 
-from .connector_new import connector
-from .connectors import connectors
-from .db import db
-from .plugins import plugins
-from .sandbox import sandbox
-from .serve import secret_key, serve
-from .worker import make_worker_command
+from . import connector_new, connectors, db, plugins, sandbox, serve, worker
 
 __all__ = ["cli", "main"]
 
@@ -41,16 +35,16 @@ def cli() -> None:
     """LendHub: a CRM for lenders, built around a pluggable integration hub."""
 
 
-for _command in (
-    serve,
-    secret_key,
-    db,
-    plugins,
-    connectors,
-    connector,
-    sandbox,
-    make_worker_command(_handlers),
-):
+_BUILTIN_COMMANDS = (
+    serve.serve,
+    serve.secret_key,
+    db.db,
+    plugins.plugins,
+    connectors.connectors,
+    connector_new.connector,
+    sandbox.sandbox,
+)
+for _command in (*_BUILTIN_COMMANDS, worker.make_worker_command(_handlers)):
     cli.add_command(_command)
 
 

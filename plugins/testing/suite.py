@@ -72,6 +72,18 @@ CHECKS: tuple[str, ...] = (
 )
 """The stable names of the checks, usable as keys of ``skip_checks``."""
 
+HTTP_CHECKS: frozenset[str] = frozenset(
+    {
+        "test_auth_failure_is_permanent",
+        "test_transient_errors_are_retried",
+        "test_retry_after_is_honoured",
+        "test_timeout_is_transient",
+        "test_malformed_body_is_contract_error",
+        "test_only_declared_hosts_are_called",
+    }
+)
+"""Checks that exercise a vendor over HTTP; a ``vendorless`` connector skips them with its reason."""
+
 # Config field names that hold credentials; identifiers, URLs, paths and public keys do not.
 _SECRET_NAME = re.compile(
     r"secret|token|passw|credential|api_?key|app_?key|private_?key|access_?key|(^|_)key$"
@@ -142,6 +154,10 @@ class ConnectorTestSuite:
         fault_path: injected faults hit only requests whose URL path contains this (so token or
             login calls are not disturbed); empty means every request.
         skip_checks: check name → the written reason it cannot apply to this connector.
+        no_fixed_hosts: why ``info.hosts`` is empty, for services the lender hosts itself (the
+            configured ``base_url`` is then the only allowed host); empty means hosts are required.
+        vendorless: why the connector calls no vendor at all (a pure in-process model); the
+            simulator is then not required and every HTTP check skips with this reason.
     """
 
     connector: ClassVar[type[Connector]]
@@ -149,6 +165,8 @@ class ConnectorTestSuite:
     simulator_options: ClassVar[dict[str, Any]] = {}
     fault_path: ClassVar[str] = ""
     skip_checks: ClassVar[dict[str, str]] = {}
+    no_fixed_hosts: ClassVar[str] = ""
+    vendorless: ClassVar[str] = ""
 
     # -- what a subclass provides -----------------------------------------------------------------
 
@@ -189,6 +207,8 @@ class ConnectorTestSuite:
 
     def _gate(self, check: str) -> None:
         """Skip ``check`` when ``skip_checks`` names it with a reason; fail when the reason is empty."""
+        if self.vendorless.strip() and check in HTTP_CHECKS:
+            pytest.skip(f"{check}: {self.vendorless}")
         if check not in self.skip_checks:
             return
         reason = self.skip_checks[check]
@@ -269,11 +289,17 @@ class ConnectorTestSuite:
             problems.append(f"skip_checks names unknown checks {unknown}; known: {', '.join(CHECKS)}")
         info = getattr(cls, "info", None)
         if info is not None:
-            if not info.hosts:
-                problems.append("info.hosts is empty: declare the vendor's production hosts")
+            if not info.hosts and not (self.no_fixed_hosts.strip() or self.vendorless.strip()):
+                problems.append(
+                    "info.hosts is empty: declare the vendor's production hosts "
+                    "(or set no_fixed_hosts with the reason the lender hosts the service)"
+                )
             if not info.docs_url.strip():
                 problems.append("info.docs_url is empty: say where an integrator reads the setup")
-        problems += self._simulator_problems()
+        if not self.vendorless.strip():
+            problems += self._simulator_problems()
+        elif self.connector.simulator:
+            problems.append("vendorless is set but the class names a simulator; it calls a vendor after all")
         folder = Path(inspect.getfile(cls)).parent
         for name in ("README.md", "quality.yaml"):
             if not (folder / name).is_file():

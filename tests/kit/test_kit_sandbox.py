@@ -26,7 +26,7 @@ class NoSimulator(KitBureau):
 
 
 def kit_host() -> PluginHost:
-    host = make_plugin_manager(load_entrypoints=False)
+    host = make_plugin_manager(load_entrypoints=False, builtins=("plugins.defaults",))
     host.add_plugin("kitvendor.plugin", kit_plugin)
     return host
 
@@ -81,7 +81,9 @@ def test_cli_refuses_a_bad_fault_spec(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_cli_without_simulators_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        sandbox_cli, "make_plugin_manager", lambda **_: make_plugin_manager(load_entrypoints=False)
+        sandbox_cli,
+        "make_plugin_manager",
+        lambda **_: make_plugin_manager(load_entrypoints=False, builtins=("plugins.defaults",)),
     )
     result = CliRunner().invoke(sandbox_cli.sandbox, ["--dry-run"])
     assert result.exit_code == 1

@@ -87,6 +87,11 @@ def acme_status() -> dict[str, bool]:
 
 
 def fresh_host(**kwargs: Any) -> PluginHost:
-    """A new host with the built-ins only: installed distributions never leak into unit tests."""
+    """A new host with only the default-hook built-in: no installed distributions, no connectors.
+
+    Built-in connectors are tested by their own conformance suites; here they would only add noise
+    to exact assertions about what a plugin registered.
+    """
     kwargs.setdefault("load_entrypoints", False)
+    kwargs.setdefault("builtins", ("plugins.defaults",))
     return make_plugin_manager(**kwargs)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from hub.cli.plugins import plugins
+from plugins.manager import DEFAULT_PLUGINS
 
 
 @pytest.fixture
@@ -23,7 +24,9 @@ def test_plugins_json_with_no_third_party_plugins_lists_the_builtins(runner: Cli
     result = runner.invoke(plugins, ["--json"], env={"LENDHUB_LOAD_PLUGINS": ""})
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert [(p["name"], p["status"], p["builtin"]) for p in report] == [("plugins.defaults", "loaded", True)]
+    assert [(p["name"], p["status"], p["builtin"]) for p in report] == [
+        (name, "loaded", True) for name in DEFAULT_PLUGINS
+    ]
     assert report[0]["hooks"] == ["select_connector_instance"]
 
 

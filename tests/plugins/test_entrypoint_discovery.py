@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from plugins.manager import DEFAULT_PLUGINS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 HEALTHY = '''
@@ -186,12 +188,12 @@ def test_installed_plugins_are_discovered_listed_and_broken_ones_quarantined(
 
 def test_load_plugins_empty_loads_none(site_dir: Path, tmp_path: Path) -> None:
     report = by_name(run_plugins(site_dir, tmp_path, LENDHUB_LOAD_PLUGINS=""))
-    assert list(report) == ["plugins.defaults"]
+    assert list(report) == list(DEFAULT_PLUGINS)
 
 
 def test_load_plugins_names_the_distributions_to_load(site_dir: Path, tmp_path: Path) -> None:
     report = by_name(run_plugins(site_dir, tmp_path, LENDHUB_LOAD_PLUGINS="lendhub_acme, lendhub-typo"))
-    assert list(report) == ["plugins.defaults", "acme", "typo"]
+    assert list(report) == [*DEFAULT_PLUGINS, "acme", "typo"]
     assert report["acme"]["status"] == "loaded"
 
 

@@ -22,8 +22,9 @@ from plugins.sdk.markers import hookimpl
 
 
 def test_builtins_register_through_the_same_door() -> None:
-    host = fresh_host()
+    host = fresh_host(builtins=DEFAULT_PLUGINS)
     assert list(host.plugins) == list(DEFAULT_PLUGINS)
+    assert all(record.status == "loaded" and record.builtin for record in host.plugins.values())
     record = host.plugins["plugins.defaults"]
     assert record.status == "loaded"
     assert record.builtin

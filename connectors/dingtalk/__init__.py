@@ -1,0 +1,1 @@
+"""钉钉 (DingTalk) workflow: OA approvals started from LendHub and their encrypted callbacks."""
