@@ -65,6 +65,19 @@ from .state import (
     RateCounter,
     SharedState,
 )
+from .webhooks import (
+    InboundRequest,
+    SignatureInvalid,
+    TimestampOutOfTolerance,
+    Undecryptable,
+    Unparsable,
+    WebhookEvent,
+    WebhookRejected,
+    WebhookReply,
+    WebhookSource,
+    WebhookSourceConfig,
+    sign_standard_webhook,
+)
 
 __all__ = [
     "PORTS",
@@ -93,6 +106,7 @@ __all__ = [
     "FinanceLedger",
     "HttpConnector",
     "HttpConnectorConfig",
+    "InboundRequest",
     "InvalidRequest",
     "Limiter",
     "Litigation",
@@ -112,9 +126,18 @@ __all__ = [
     "RiskModel",
     "SecretStr",
     "SharedState",
+    "SignatureInvalid",
     "SupportLevel",
+    "TimestampOutOfTolerance",
     "TransientError",
+    "Undecryptable",
+    "Unparsable",
     "VendorContractError",
+    "WebhookEvent",
+    "WebhookRejected",
+    "WebhookReply",
+    "WebhookSource",
+    "WebhookSourceConfig",
     "hookimpl",
     "mask_headers",
     "mask_pii",
@@ -122,4 +145,5 @@ __all__ = [
     "parse_retry_after",
     "public_config",
     "secret_fields",
+    "sign_standard_webhook",
 ]
