@@ -52,6 +52,37 @@ class Settings(BaseSettings):
         default=True, description="run job workers inside the API process (the embedded default)"
     )
 
+    webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies get 413")
+    webhook_retry_schedule: str = Field(
+        default="5,30,120,600,1800,7200",
+        description="seconds between inbox processing attempts (jitter added); then dead letter",
+    )
+    webhook_dedupe_ttl_seconds: int = Field(default=86_400, ge=1, description="Redis fast-path memory")
+    outbound_retry_schedule: str = Field(
+        default="0,5,300,1800,7200,18000,36000,50400,72000,86400",
+        description="seconds before each delivery attempt to a partner subscription (jitter added)",
+    )
+    outbound_timeout_seconds: float = Field(default=15.0, gt=0)
+    outbound_disable_after_failures: int = Field(
+        default=50, ge=1, description="consecutive failed attempts that auto-disable a subscription"
+    )
+    outbound_allow_private_targets: str = Field(
+        default="",
+        description="comma list of hosts or CIDRs a subscription may target although private or "
+        "loopback ('*' for any; for tests and the sandbox only)",
+    )
+
+    @field_validator("webhook_retry_schedule", "outbound_retry_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        try:
+            seconds = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("expected a comma list of seconds, e.g. 5,30,120") from None
+        if not seconds or any(s < 0 for s in seconds):
+            raise ValueError("expected at least one non-negative number of seconds")
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
@@ -67,6 +98,16 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
+
+    @property
+    def webhook_retry_delays(self) -> list[float]:
+        """``webhook_retry_schedule`` as seconds."""
+        return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+
+    @property
+    def outbound_retry_delays(self) -> list[float]:
+        """``outbound_retry_schedule`` as seconds."""
+        return [float(part) for part in self.outbound_retry_schedule.split(",") if part.strip()]
 
     @property
     def plugin_allow_list(self) -> list[str] | None:
