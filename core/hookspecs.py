@@ -5,12 +5,13 @@ with which arguments, and what it does with the answer. Plugins implement them w
 ``@hookimpl`` from ``plugins.sdk``. Arguments are passed by keyword and an implementation may
 accept any subset of them, so a hook evolves by *adding* arguments without breaking plugins.
 
-There are three kinds, grouped below and listed in ``REGISTRATION_HOOKS``, ``EVENT_HOOKS`` and
-``DECISION_HOOKS``:
+There are four kinds, grouped below and listed in ``REGISTRATION_HOOKS``, ``EVENT_HOOKS``,
+``INBOUND_HOOKS`` and ``DECISION_HOOKS``:
 
 - registration hooks take a ``register`` callback, so the host validates and de-duplicates in
   one place and can attribute a bad registration to the plugin that made it;
 - event hooks receive a ``DomainEvent`` from the outbox, at least once, outside any request;
+- inbound hooks receive a verified ``WebhookDelivery`` from the webhook inbox, at least once;
 - decision hooks are ``firstresult``: the first plugin with an opinion wins and the built-in
   default in ``plugins.defaults`` is ``trylast``.
 
@@ -30,6 +31,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from core.integrations.base import Capability, Connector
+    from schemas.api.webhooks import WebhookDelivery
     from schemas.events import DomainEvent
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "EVENT_HOOKS",
     "HOOK_API_ATTRIBUTE",
     "HOOK_API_VERSION",
+    "INBOUND_HOOKS",
     "PROJECT_NAME",
     "REGISTRATION_HOOKS",
     "hookspec",
@@ -45,7 +48,7 @@ __all__ = [
 PROJECT_NAME = "lendhub"
 """The pluggy project name; must equal ``plugins.sdk.markers.PROJECT_NAME`` (core may not import it)."""
 
-HOOK_API_VERSION = "1.0"
+HOOK_API_VERSION = "1.1"
 """The hook API this host implements, ``MAJOR.MINOR``."""
 
 HOOK_API_ATTRIBUTE = "LENDHUB_HOOK_API"
@@ -66,7 +69,9 @@ EVENT_HOOKS = (
     "loan_disbursed",
     "repayment_posted",
     "delinquency_changed",
+    "webhook_subscription_disabled",
 )
+INBOUND_HOOKS = ("webhook_received",)
 DECISION_HOOKS = ("select_connector_instance",)
 
 # ---------------------------------------------------------------------------------------------
@@ -423,6 +428,80 @@ def delinquency_changed(event: DomainEvent) -> Awaitable[None] | None:
         async def delinquency_changed(event):
             if event.payload["bucket"] == "M3+":
                 await open_collection_case(event.subject_id, key=str(event.id))
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def webhook_received(delivery: WebhookDelivery) -> Awaitable[None] | None:
+    """A partner's verified webhook event left the inbox for the plugins to act on.
+
+    The hub verified the request on its raw bytes, stored it in the inbox before answering the
+    partner, and a worker now hands each event to this hook: an e签宝 "sign flow finished"
+    (the contract is signed), a 飞书 approval approved (the disbursement may proceed), a channel
+    partner's new lead. Filter on ``delivery.source`` and ``delivery.event.type``; ignore what
+    is not yours.
+
+    Args:
+        delivery: a ``schemas.api.webhooks.WebhookDelivery``: ``source`` and ``instance`` (the
+            ``/webhooks/{source}/{instance}`` the partner called), ``event`` (``id``, ``type``,
+            ``payload``, ``object_id``, ``object_version``, ``occurred_at``), ``inbox_id`` (the
+            inbox row), ``received_at`` and ``replay`` (0, or how often an operator replayed it).
+
+    Returns:
+        ``None``, or an awaitable the worker awaits (``async def`` implementations work).
+
+    Calling convention:
+        Every implementation is called by a worker, after the event is committed to the inbox,
+        never in the partner's request. Delivery is at least once (worker crashes, retries,
+        operator replays): be idempotent on ``(delivery.source, delivery.instance,
+        delivery.event.id)``. An exception is logged with the plugin's name, does not stop the
+        other plugins, and makes the inbox retry the event on the configured schedule; when the
+        schedule is exhausted it becomes a dead letter an operator can replay. An event older
+        than one already processed for the same ``object_id`` is never delivered.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def webhook_received(delivery):
+            if delivery.source == "esign" and delivery.event.type == "SIGN_FLOW_COMPLETE":
+                await mark_contract_signed(delivery.event.object_id, key=delivery.event.id)
+
+    Added in: hook API 1.0
+    """
+
+
+@hookspec
+def webhook_subscription_disabled(event: DomainEvent) -> Awaitable[None] | None:
+    """A partner's outbound webhook subscription was disabled automatically.
+
+    The hub stops delivering to a subscription whose endpoint answered ``410 Gone`` or kept
+    failing past the configured limit. Use this hook to tell someone: an e-mail to the
+    partner's contact, a ticket, a message to the integration team.
+
+    Payload: ``subscription_id``, ``url`` (without credentials), ``reason`` (``gone`` or
+    ``failing``), ``consecutive_failures``, ``last_status`` (HTTP status or ``null``),
+    ``last_error``.
+
+    Args:
+        event: the domain event; ``event.type == "webhook_subscription_disabled"``, the subject
+            is the subscription.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def webhook_subscription_disabled(event):
+            await page_integration_team(event.payload["url"], event.payload["reason"], key=str(event.id))
 
     Added in: hook API 1.0
     """

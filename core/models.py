@@ -15,8 +15,32 @@ from core.call_log import CallLogEntry
 from core.db import Base, JSONType, TimestampMixin, new_id
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
+from core.webhooks.models import (
+    WebhookInboxEvent,
+    WebhookObjectVersion,
+    WebhookRefusalCount,
+    WebhookRequest,
+    WebhookSourceInstance,
+)
+from core.webhooks_out.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
-__all__ = ["Base", "CallLogEntry", "ConnectorInstance", "Job", "JobStatus", "OutboxEvent", "metadata"]
+__all__ = [
+    "Base",
+    "CallLogEntry",
+    "ConnectorInstance",
+    "Job",
+    "JobStatus",
+    "OutboxEvent",
+    "WebhookDelivery",
+    "WebhookDeliveryAttempt",
+    "WebhookInboxEvent",
+    "WebhookObjectVersion",
+    "WebhookRefusalCount",
+    "WebhookRequest",
+    "WebhookSourceInstance",
+    "WebhookSubscription",
+    "metadata",
+]
 
 
 class ConnectorInstance(TimestampMixin, Base):

@@ -16,8 +16,11 @@ from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.problems import install_problem_handlers
 from .api.routes import connectors, health, plugins
+from .outbound import router as subscriptions
 from .runtime import Runtime
 from .settings import Settings, load_settings
+from .webhooks import admin as webhook_admin
+from .webhooks import ingest as webhook_ingest
 
 __all__ = ["create_app"]
 
@@ -48,6 +51,9 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(health.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
+    app.include_router(webhook_ingest.router)
+    app.include_router(webhook_admin.router)
+    app.include_router(subscriptions.router)
     for registered in host.routers:
         app.include_router(registered.obj)
     return app

@@ -1,9 +1,11 @@
 """The job kinds the hub runs, wired to the plugin host.
 
-Today that is outbox delivery: each domain event is handed to the plugins' event hook named by
-its type. A plugin that raises is isolated (the others still get the event) and the job is
-retried, so the failing plugin gets the event again later; every plugin may therefore see an
-event more than once and deduplicates on ``event.id``, as the hook contract says.
+Outbox dispatch first fans each domain event out to the partner subscriptions that want it (one
+delivery row and job each, in the dispatch's transaction), then hands it to the plugins' event
+hook named by its type. A plugin that raises is isolated (the others still get the event) and the
+job is retried, so the failing plugin gets the event again later; every plugin may therefore see
+an event more than once and deduplicates on ``event.id``, as the hook contract says. Fan-out is
+idempotent, so that retry never sends a partner the event twice.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hookspecs import EVENT_HOOKS
-from core.jobs.handlers import JobHandlers, PermanentJobError
+from core.jobs.handlers import JobHandlers
 from core.outbox import OutboxEvent, register_outbox_dispatcher
+from core.webhooks_out import fan_out
 from plugins.events import deliver_event
 from plugins.manager import PluginHost
 from schemas.events import DomainEvent
+
+from .settings import Settings
+from .webhooks.processing import register_inbox_handlers
 
 __all__ = ["EventDeliveryFailed", "build_job_handlers"]
 
@@ -24,13 +30,15 @@ class EventDeliveryFailed(Exception):
     """One or more plugins raised while handling an event; the job retries it."""
 
 
-def build_job_handlers(host: PluginHost) -> JobHandlers:
-    """Every job kind this process can run."""
+def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
+    """Every job kind this process can run, except outbound delivery (it needs the HTTP client)."""
     handlers = JobHandlers()
+    register_inbox_handlers(handlers, host, retry_delays=settings.webhook_retry_delays)
 
     async def deliver(session: AsyncSession, row: OutboxEvent) -> None:
+        await fan_out(session, row)
         if row.event_type not in EVENT_HOOKS:
-            raise PermanentJobError(f"outbox event type {row.event_type!r} has no event hook")
+            return  # a partner-only event type: no plugin hook to call
         event = DomainEvent(
             id=row.event_id,
             type=row.event_type,

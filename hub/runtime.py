@@ -27,6 +27,7 @@ from schemas.api.plugins import InstanceSummary
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
+from .outbound import register_outbound_handlers
 from .secrets import load_secret_box
 from .settings import Settings
 from .state import make_shared_state
@@ -101,7 +102,8 @@ class Runtime:
         recorder.start()
         box = load_secret_box(settings)
         instances = ConnectorInstances(host, box, http=http, state=state, recorder=recorder)
-        handlers = build_job_handlers(host)
+        handlers = build_job_handlers(host, settings)
+        register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)

@@ -26,6 +26,7 @@ _GROUPS = (
     ("Registration hooks", hookspecs.REGISTRATION_HOOKS),
     ("Decision hooks", hookspecs.DECISION_HOOKS),
     ("Event hooks", hookspecs.EVENT_HOOKS),
+    ("Inbound webhook hooks", hookspecs.INBOUND_HOOKS),
 )
 
 

@@ -34,7 +34,7 @@ from fastapi import APIRouter
 from core import hookspecs
 from core.integrations.base import Capability, Connector
 from plugins.tracing import install_tracing
-from plugins.validation import connector_problems, hook_api_problem
+from plugins.validation import connector_problems, hook_api_problem, webhook_source_problems
 from schemas.api.plugins import PluginStatus
 
 __all__ = [
@@ -53,6 +53,7 @@ log = logging.getLogger("lendhub.plugins")
 ENTRY_POINT_GROUP = "lendhub"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.defaults",
+    "plugins.webhook_sources.plugin",
     "connectors.pboc.plugin",
     "connectors.baihang.plugin",
     "connectors.tianyancha.plugin",
@@ -146,9 +147,10 @@ class _Staging:
         self.connectors[slug] = cls
 
     def register_webhook_source(self, cls: type[Any]) -> None:
-        name = getattr(cls, "name", None)
-        if not isinstance(cls, type) or not isinstance(name, str) or not name.strip():
-            self._refuse(f"webhook source {cls!r} must be a class with a non-empty 'name' string")
+        problems = webhook_source_problems(cls)
+        if problems:
+            self._refuse("; ".join(problems))
+        name = cls.name
         if name in self.host.webhook_sources or name in self.webhook_sources:
             self._refuse(f"webhook source {name!r} is already registered")
         self.webhook_sources[name] = cls

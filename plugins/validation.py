@@ -13,8 +13,9 @@ from pydantic import BaseModel
 from core import hookspecs
 from core.integrations.base import Connector, ConnectorInfo
 from core.integrations.ports import PORTS
+from plugins.sdk.webhooks import WebhookSource, WebhookSourceConfig
 
-__all__ = ["connector_problems", "hook_api_problem"]
+__all__ = ["connector_problems", "hook_api_problem", "webhook_source_problems"]
 
 
 def hook_api_problem(declared: object) -> str | None:
@@ -63,4 +64,23 @@ def connector_problems(cls: object) -> list[str]:
     missing = sorted(name for name in dir(cls) if getattr(getattr(cls, name), "__isabstractmethod__", False))
     if missing:
         found.append(f"{cls.__qualname__} does not implement {', '.join(missing)}")
+    return found
+
+
+def webhook_source_problems(cls: object) -> list[str]:
+    """Everything that stops ``cls`` from being a usable webhook source class.
+
+    The ``name`` becomes a URL segment (``/webhooks/{name}/{instance}``), hence the slug rule.
+    """
+    name = getattr(cls, "name", None)
+    if not isinstance(cls, type) or not isinstance(name, str) or not name.strip():
+        return [f"webhook source {cls!r} must be a class with a non-empty 'name' string"]
+    found: list[str] = []
+    if not re.fullmatch(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*", name):
+        found.append(f"webhook source name {name!r} must be a slug: lower-case letters, digits, '-' or '_'")
+    if not issubclass(cls, WebhookSource):
+        return [*found, f"webhook source {cls.__qualname__} is not a plugins.sdk.WebhookSource subclass"]
+    config = getattr(cls, "Config", None)
+    if not (isinstance(config, type) and issubclass(config, WebhookSourceConfig)):
+        found.append(f"{cls.__qualname__}.Config is not a plugins.sdk.WebhookSourceConfig subclass")
     return found

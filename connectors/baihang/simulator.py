@@ -16,6 +16,7 @@ import base64
 import binascii
 import hmac
 import json
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -91,6 +92,9 @@ SANDBOX_CONFIG: dict[str, object] = {
 """Connector config (without ``base_url``) the sandbox accepts."""
 
 _PEOPLE = (CLEAN_BORROWER, DELINQUENT_BORROWER, DISHONEST_DEBTOR)
+
+
+_ID_SHAPE = re.compile(r"\d{17}[\dXx]|\d{15}")
 
 
 def _loan(
@@ -311,6 +315,10 @@ class Bureau:
             return self._error("ERR-20002", "余额不足")
         try:
             plain = {k: self._decrypt(v) for k, v in encrypted.items()}
+            # OpenSSL's implicit rejection turns a bad PKCS#1 v1.5 ciphertext into random
+            # plaintext instead of an error, so a tampered field is caught by its shape.
+            if not _ID_SHAPE.fullmatch(plain["pid"]):
+                raise ValueError("pid does not decrypt to an ID number")
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return self._error("ERR-10002", "解密失败")
         if req_id in self.answers:

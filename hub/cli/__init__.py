@@ -12,10 +12,12 @@ import click
 
 from core.jobs.handlers import JobHandlers
 from hub.jobs import build_job_handlers
+from hub.outbound import LazyClient, register_outbound_handlers
+from hub.secrets import load_secret_box
 from hub.settings import Settings, SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 
-from . import connector_new, connectors, db, plugins, sandbox, serve, worker
+from . import connector_new, connectors, db, plugins, sandbox, serve, webhook_subscriptions, webhooks, worker
 
 __all__ = ["cli", "main"]
 
@@ -26,7 +28,11 @@ def _handlers(settings: Settings) -> JobHandlers:
     host = make_plugin_manager(
         load_plugins=settings.plugin_allow_list, trace=settings.trace_plugins, strict=settings.strict_plugins
     )
-    return build_job_handlers(host)
+    handlers = build_job_handlers(host, settings)
+    register_outbound_handlers(
+        handlers, settings=settings, box=load_secret_box(settings), http_factory=LazyClient()
+    )
+    return handlers
 
 
 @click.group()
@@ -43,7 +49,9 @@ _BUILTIN_COMMANDS = (
     connectors.connectors,
     connector_new.connector,
     sandbox.sandbox,
+    webhooks.webhooks,
 )
+webhooks.webhooks.add_command(webhook_subscriptions.subscriptions)
 for _command in (*_BUILTIN_COMMANDS, worker.make_worker_command(_handlers)):
     cli.add_command(_command)
 

@@ -7,7 +7,21 @@ from sqlalchemy import inspect
 from core.models import metadata
 from hub.database import make_engine, upgrade_database
 
-EXPECTED = {"alembic_version", "call_log", "connector_instances", "jobs", "outbox"}
+EXPECTED = {
+    "alembic_version",
+    "call_log",
+    "connector_instances",
+    "jobs",
+    "outbox",
+    "webhook_source_instances",
+    "webhook_requests",
+    "webhook_inbox",
+    "webhook_object_versions",
+    "webhook_refusals",
+    "webhook_subscriptions",
+    "webhook_deliveries",
+    "webhook_delivery_attempts",
+}
 
 
 async def _schema_after_upgrade(url: str):

@@ -11,6 +11,7 @@ from pydantic import BaseModel, SecretStr
 from core.integrations.base import Capability, ConnectorInfo, SupportLevel
 from core.integrations.ports import CreditBureau, Litigation
 from plugins.manager import PluginHost, make_plugin_manager
+from plugins.sdk import WebhookSource
 from plugins.sdk.markers import hookimpl
 from schemas.canonical import CreditReport, LitigationRecord, PersonSubject
 
@@ -69,7 +70,7 @@ class ConnectorPlugin:
             register(cls)
 
 
-class EsignWebhooks:
+class EsignWebhooks(WebhookSource):
     name = "acme-esign"
 
 

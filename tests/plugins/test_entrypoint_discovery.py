@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from core.hookspecs import HOOK_API_VERSION
 from plugins.manager import DEFAULT_PLUGINS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,7 +89,7 @@ BROKEN_VARIANTS = {
     ),
     "lendhub-future": (
         'LENDHUB_HOOK_API = "2.0"\n' + HEALTHY.replace('LENDHUB_HOOK_API = "1.0"', ""),
-        "declares hook API 2.0, incompatible with this host's 1.0",
+        f"declares hook API 2.0, incompatible with this host's {HOOK_API_VERSION}",
     ),
 }
 

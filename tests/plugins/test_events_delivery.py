@@ -51,6 +51,10 @@ class Recorder:
     def delinquency_changed(self, event: DomainEvent) -> None:
         self._record("delinquency_changed", event)
 
+    @hookimpl
+    def webhook_subscription_disabled(self, event: DomainEvent) -> None:
+        self._record("webhook_subscription_disabled", event)
+
 
 @pytest.fixture
 def recorded() -> tuple[PluginHost, Recorder]:

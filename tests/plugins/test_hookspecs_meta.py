@@ -35,7 +35,12 @@ def test_the_untested_hook_check_can_fail(tmp_path: Path) -> None:
 
 
 def test_hook_groups_cover_every_hook_exactly_once() -> None:
-    grouped = [*hookspecs.REGISTRATION_HOOKS, *hookspecs.EVENT_HOOKS, *hookspecs.DECISION_HOOKS]
+    grouped = [
+        *hookspecs.REGISTRATION_HOOKS,
+        *hookspecs.EVENT_HOOKS,
+        *hookspecs.INBOUND_HOOKS,
+        *hookspecs.DECISION_HOOKS,
+    ]
     assert sorted(grouped) == HOOKS
 
 

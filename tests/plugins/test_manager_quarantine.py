@@ -154,7 +154,7 @@ def test_bad_hookimpl_signature_is_quarantined() -> None:
     assert "could not be registered: PluginValidationError" in (record.reason or "")
 
 
-@pytest.mark.parametrize("declared", ["2.0", "0.9", "1.1", "1.0.0", "latest", 2])
+@pytest.mark.parametrize("declared", ["2.0", "0.9", "1.2", "1.0.0", "latest", 2])
 def test_incompatible_hook_api_version_is_quarantined(declared: object) -> None:
     class Versioned(ConnectorPlugin):
         LENDHUB_HOOK_API = declared  # type: ignore[assignment]

@@ -18,6 +18,7 @@ from manager_stubs import (
 
 from core.integrations.base import Capability
 from plugins.manager import DEFAULT_PLUGINS, PluginHost, make_plugin_manager
+from plugins.sdk import WebhookSource
 from plugins.sdk.markers import hookimpl
 
 
@@ -90,7 +91,8 @@ def test_register_webhook_sources_keeps_named_classes() -> None:
     [
         (type("Nameless", (), {}), "non-empty 'name'"),
         (type("Blank", (), {"name": " "}), "non-empty 'name'"),
-        (EsignWebhooks(), "non-empty 'name'"),
+        (EsignWebhooks.__new__(EsignWebhooks), "non-empty 'name'"),
+        (type("Plain", (), {"name": "plain"}), "not a plugins.sdk.WebhookSource subclass"),
     ],
 )
 def test_register_webhook_sources_refuses_a_source_without_a_name(source: Any, reason: str) -> None:
@@ -104,8 +106,9 @@ def test_register_webhook_sources_refuses_a_source_without_a_name(source: Any, r
 def test_register_webhook_sources_refuses_a_name_taken_by_another_plugin() -> None:
     host = fresh_host()
     host.add_plugin("first", WebhookPlugin(EsignWebhooks))
-    second = host.add_plugin("second", WebhookPlugin(type("Other", (), {"name": "acme-esign"})))
+    second = host.add_plugin("second", WebhookPlugin(type("Other", (WebhookSource,), {"name": "acme-esign"})))
     assert second.status == "quarantined"
+    assert "already registered" in (second.reason or "")
     assert host.webhook_sources["acme-esign"].plugin == "first"
 
 

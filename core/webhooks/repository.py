@@ -1,0 +1,282 @@
+"""Inbox persistence: store a verified delivery once, query it, change its status safely.
+
+Nothing here commits: the ingest endpoint, the job handler or the admin service owns the unit
+of work. Writes that race (two identical deliveries at once, two workers on one object) are
+single ``INSERT … ON CONFLICT`` statements, so the database decides the winner on SQLite and on
+PostgreSQL alike and no ``IntegrityError`` ever surfaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import new_id, utcnow
+from core.jobs.repository import enqueue
+from core.webhooks.models import (
+    InboxStatus,
+    WebhookInboxEvent,
+    WebhookObjectVersion,
+    WebhookRefusalCount,
+    WebhookRequest,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "PROCESS_JOB",
+    "NewInboxEvent",
+    "NewRequest",
+    "StoredDelivery",
+    "advance_object_version",
+    "count_refusal",
+    "count_rows",
+    "enqueue_processing",
+    "inbox_query",
+    "newest_object_version",
+    "refusal_counts",
+    "set_status",
+    "store_delivery",
+]
+
+PROCESS_JOB = "webhook.process"
+"""The job kind that dispatches one inbox event; its payload is ``{"inbox_id": ...}``."""
+
+FINAL_STATUSES = frozenset(
+    {InboxStatus.PROCESSED, InboxStatus.SUPERSEDED, InboxStatus.DEAD, InboxStatus.DISCARDED}
+)
+"""Statuses a worker leaves alone; only a replay brings such a row back."""
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """The raw request to keep; headers already masked, their secret values already sealed."""
+
+    source: str
+    instance: str
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    sealed_headers: str | None
+    body: bytes
+    verification: Mapping[str, Any]
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class NewInboxEvent:
+    """One parsed event to store (the domain's copy of ``plugins.sdk.WebhookEvent``)."""
+
+    event_id: str
+    event_type: str
+    payload: Mapping[str, Any]
+    object_id: str | None = None
+    object_version: int | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class StoredDelivery:
+    """What ``store_delivery`` did: the new inbox ids, and the event ids that were duplicates."""
+
+    request_id: str | None = None
+    inserted: dict[str, str] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
+    job_ids: list[str] = field(default_factory=list)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def enqueue_processing(
+    session: AsyncSession, inbox_id: str, *, key: str, run_after: datetime | None = None
+) -> str:
+    """Enqueue the ``webhook.process`` job of one inbox row, once per ``key``."""
+    return await enqueue(
+        session,
+        PROCESS_JOB,
+        {"inbox_id": inbox_id},
+        run_after=run_after,
+        dedupe_key=f"{PROCESS_JOB}:{inbox_id}:{key}",
+    )
+
+
+async def store_delivery(
+    session: AsyncSession, request: NewRequest, events: Sequence[NewInboxEvent]
+) -> StoredDelivery:
+    """Write the raw request and each new event with its processing job, in the caller's transaction.
+
+    An event whose ``(source, instance, event_id)`` is stored already is a duplicate: it is
+    skipped, concurrent copies included (``ON CONFLICT DO NOTHING``). When every event was a
+    duplicate the raw request row is removed again, so a retried delivery leaves no trace.
+    """
+    result = StoredDelivery()
+    request_id = new_id()
+    session.add(
+        WebhookRequest(
+            id=request_id,
+            source=request.source,
+            instance=request.instance,
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            headers=dict(request.headers),
+            sealed_headers=request.sealed_headers,
+            body=request.body,
+            verification=dict(request.verification),
+            received_at=request.received_at,
+        )
+    )
+    await session.flush()
+    insert = _insert(session)
+    now = utcnow()
+    seen: set[str] = set()
+    for event in events:
+        if event.event_id in seen:  # the same id twice in one request counts once
+            result.duplicates.append(event.event_id)
+            continue
+        seen.add(event.event_id)
+        inbox_id = new_id()
+        stmt = (
+            insert(WebhookInboxEvent)
+            .values(
+                id=inbox_id,
+                request_id=request_id,
+                source=request.source,
+                instance=request.instance,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                payload=dict(event.payload),
+                object_id=event.object_id,
+                object_version=event.object_version,
+                occurred_at=event.occurred_at,
+                status=InboxStatus.RECEIVED.value,
+                attempts=0,
+                replays=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
+            .returning(WebhookInboxEvent.id)
+        )
+        if (await session.execute(stmt)).scalar_one_or_none() is None:
+            result.duplicates.append(event.event_id)
+            continue
+        result.inserted[event.event_id] = inbox_id
+        result.job_ids.append(await enqueue_processing(session, inbox_id, key="0"))
+    if result.inserted:
+        result.request_id = request_id
+    else:
+        row = await session.get(WebhookRequest, request_id)
+        if row is not None:
+            await session.delete(row)
+        await session.flush()
+    return result
+
+
+async def newest_object_version(
+    session: AsyncSession, source: str, instance: str, object_id: str
+) -> int | None:
+    """The newest version processed for the object, or ``None`` if none was."""
+    version: int | None = await session.scalar(
+        select(WebhookObjectVersion.version).where(
+            WebhookObjectVersion.source == source,
+            WebhookObjectVersion.instance == instance,
+            WebhookObjectVersion.object_id == object_id,
+        )
+    )
+    return version
+
+
+async def advance_object_version(
+    session: AsyncSession, source: str, instance: str, object_id: str, version: int, event_id: str
+) -> bool:
+    """Record ``version`` as the object's newest unless a newer one is recorded; ``False`` if it is older.
+
+    One conditional upsert: on PostgreSQL it holds the object's row lock until the caller
+    commits, so two workers on one object are serialised and the older event loses.
+    """
+    insert = _insert(session)
+    now = utcnow()
+    stmt = insert(WebhookObjectVersion).values(
+        source=source,
+        instance=instance,
+        object_id=object_id,
+        version=version,
+        event_id=event_id,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "instance", "object_id"],
+        set_={"version": stmt.excluded.version, "event_id": stmt.excluded.event_id, "updated_at": now},
+        where=WebhookObjectVersion.version <= stmt.excluded.version,
+    ).returning(WebhookObjectVersion.version)
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def count_refusal(session: AsyncSession, source: str, instance: str, reason: str) -> None:
+    """Add one to the refusal counter of ``(source, instance, reason)``."""
+    insert = _insert(session)
+    now = utcnow()
+    stmt = insert(WebhookRefusalCount).values(
+        source=source, instance=instance, reason=reason, count=1, last_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source", "instance", "reason"],
+        set_={"count": WebhookRefusalCount.count + 1, "last_at": now},
+    )
+    await session.execute(stmt)
+
+
+async def refusal_counts(session: AsyncSession) -> list[WebhookRefusalCount]:
+    """Every refusal counter, by source, instance and reason."""
+    stmt = select(WebhookRefusalCount).order_by(
+        WebhookRefusalCount.source, WebhookRefusalCount.instance, WebhookRefusalCount.reason
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+def inbox_query(
+    *,
+    source: str | None = None,
+    instance: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+) -> Select[Any]:
+    """Inbox rows matching the filters, oldest first (ids are time-ordered)."""
+    stmt = select(WebhookInboxEvent)
+    if source is not None:
+        stmt = stmt.where(WebhookInboxEvent.source == source)
+    if instance is not None:
+        stmt = stmt.where(WebhookInboxEvent.instance == instance)
+    if status is not None:
+        stmt = stmt.where(WebhookInboxEvent.status == status)
+    if since is not None:
+        stmt = stmt.where(WebhookInboxEvent.created_at >= since)
+    return stmt.order_by(WebhookInboxEvent.created_at, WebhookInboxEvent.id)
+
+
+async def count_rows(session: AsyncSession, stmt: Select[Any]) -> int:
+    """How many rows ``stmt`` matches, ignoring its order."""
+    total: int = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return total
+
+
+async def set_status(session: AsyncSession, inbox_id: str, expected: Sequence[str], **values: Any) -> bool:
+    """Change a row only if its status is one of ``expected``; ``False`` if it was not."""
+    stmt = (
+        update(WebhookInboxEvent)
+        .where(WebhookInboxEvent.id == inbox_id, WebhookInboxEvent.status.in_(list(expected)))
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    result = await session.execute(stmt)
+    count: int = getattr(result, "rowcount", 0)
+    return count == 1

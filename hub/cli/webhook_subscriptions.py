@@ -1,0 +1,223 @@
+"""``lendhub webhooks subscriptions …``: partner subscriptions from a shell.
+
+``add`` prints the new ``whsec_`` secret once (as ``rotate-secret`` does); nothing else ever
+shows a secret. URLs pass the same SSRF check as the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import click
+
+from core.webhooks_out import (
+    DeliveryStatus,
+    SubscriptionError,
+    WebhookDelivery,
+    create_subscription,
+    disable_subscription,
+    enable_subscription,
+    get_subscription,
+    list_deliveries,
+    list_subscriptions,
+    redeliver,
+    retire_previous_secret,
+    rotate_secret,
+)
+from hub.database import DatabaseUnavailable
+from hub.outbound.router import describe
+from hub.outbound.ssrf import AllowList, TargetRefused, TargetUnresolvable, resolve_target
+from hub.runtime import Runtime
+from hub.settings import SettingsError, load_settings
+from schemas.api.subscriptions import DeliveryRead
+
+__all__ = ["subscriptions"]
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Start a runtime without workers, run ``work`` in one committed transaction, close it."""
+
+    async def main() -> T:
+        runtime = await Runtime.start(load_settings(), jobs=False)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.aclose()
+
+    try:
+        return asyncio.run(main())
+    except (SettingsError, DatabaseUnavailable, SubscriptionError, TargetRefused, TargetUnresolvable) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group("subscriptions")
+def subscriptions() -> None:
+    """Partner endpoints that receive LendHub's events, signed (Standard Webhooks)."""
+
+
+@subscriptions.command("add")
+@click.argument("name")
+@click.option("--url", required=True, help="The partner's http(s) endpoint.")
+@click.option("--event", "events", multiple=True, required=True, help="Event type, 'loan.*' prefix, or '*'.")
+@click.option("--description", default=None)
+@click.option("--disabled", is_flag=True, help="Add it disabled.")
+def add(name: str, url: str, events: tuple[str, ...], description: str | None, disabled: bool) -> None:
+    """Add subscription NAME; prints its whsec_ secret, which is not shown again."""
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        await resolve_target(url, AllowList.from_setting(runtime.settings.outbound_allow_private_targets))
+        async with runtime.sessions() as session, session.begin():
+            row, secret = await create_subscription(
+                session,
+                runtime.box,
+                name=name,
+                url=url,
+                event_types=list(events),
+                enabled=not disabled,
+                description=description,
+            )
+            return {**describe(row).model_dump(mode="json"), "secret": secret}
+
+    created = _run(work)
+    _echo_json(created)
+    click.echo("Give the secret to the partner now; it is not shown again.", err=True)
+
+
+@subscriptions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def list_all(as_json: bool) -> None:
+    """List subscriptions."""
+
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+        async with runtime.sessions() as session:
+            return [describe(row).model_dump(mode="json") for row in await list_subscriptions(session)]
+
+    found = _run(work)
+    if as_json:
+        _echo_json(found)
+        return
+    if not found:
+        click.echo("no webhook subscriptions; add one with `lendhub webhooks subscriptions add`")
+    for item in found:
+        state = "enabled" if item["enabled"] else f"disabled: {item['disabled_reason']}"
+        click.echo(f"{item['name']}  {item['url']}  [{', '.join(item['event_types'])}]  ({state})")
+
+
+@subscriptions.command("disable")
+@click.argument("name")
+@click.option("--reason", default="disabled by an operator", show_default=True)
+def disable(name: str, reason: str) -> None:
+    """Stop delivering to NAME (pending deliveries become dead; redeliver them later)."""
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.sessions() as session, session.begin():
+            await disable_subscription(session, await get_subscription(session, name), reason)
+
+    _run(work)
+    click.echo(f"{name}: disabled")
+
+
+@subscriptions.command("enable")
+@click.argument("name")
+def enable(name: str) -> None:
+    """Deliver to NAME again; its failure count starts from zero."""
+
+    async def work(runtime: Runtime) -> None:
+        async with runtime.sessions() as session, session.begin():
+            await enable_subscription(session, await get_subscription(session, name))
+
+    _run(work)
+    click.echo(f"{name}: enabled")
+
+
+@subscriptions.command("rotate-secret")
+@click.argument("name")
+@click.option(
+    "--overlap-hours", default=24.0, show_default=True, help="How long the old secret keeps signing."
+)
+def rotate(name: str, overlap_hours: float) -> None:
+    """Give NAME a new secret (printed once); the old one signs too during the overlap."""
+    if not 0 <= overlap_hours <= 720:
+        raise click.BadParameter("between 0 and 720", param_hint="--overlap-hours")
+
+    async def work(runtime: Runtime) -> dict[str, Any]:
+        async with runtime.sessions() as session, session.begin():
+            row = await get_subscription(session, name)
+            secret = await rotate_secret(session, runtime.box, row, overlap=timedelta(hours=overlap_hours))
+            return {
+                "name": row.name,
+                "secret": secret,
+                "previous_secret_expires_at": row.previous_secret_expires_at,
+            }
+
+    _echo_json(_run(work))
+
+
+@subscriptions.command("retire-secret")
+@click.argument("name")
+def retire(name: str) -> None:
+    """Stop signing NAME's requests with its previous secret."""
+
+    async def work(runtime: Runtime) -> bool:
+        async with runtime.sessions() as session, session.begin():
+            return await retire_previous_secret(session, runtime.box, await get_subscription(session, name))
+
+    had = _run(work)
+    click.echo(f"{name}: previous secret retired" if had else f"{name}: no rotation was in progress")
+
+
+@subscriptions.command("deliveries")
+@click.argument("name")
+@click.option("--status", type=click.Choice([s.value for s in DeliveryStatus]), default=None)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def deliveries(name: str, status: str | None, limit: int, as_json: bool) -> None:
+    """NAME's latest deliveries, newest first."""
+
+    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+        async with runtime.sessions() as session:
+            row = await get_subscription(session, name)
+            found = await list_deliveries(session, row.id, status=status, limit=limit)
+            return [DeliveryRead.model_validate(d).model_dump(mode="json") for d in found]
+
+    found = _run(work)
+    if as_json:
+        _echo_json(found)
+        return
+    if not found:
+        click.echo(f"{name}: no deliveries")
+    for item in found:
+        code = item["last_status_code"] if item["last_status_code"] is not None else "-"
+        click.echo(
+            f"{item['id']}  {item['event_type']}  {item['status']}  attempts={item['attempts']}  "
+            f"last={code}  {item['last_error'] or ''}".rstrip()
+        )
+
+
+@subscriptions.command("redeliver")
+@click.argument("name")
+@click.argument("delivery_id")
+def redeliver_one(name: str, delivery_id: str) -> None:
+    """Queue one more attempt of DELIVERY_ID now (same webhook-id)."""
+
+    async def work(runtime: Runtime) -> str:
+        async with runtime.sessions() as session, session.begin():
+            row = await get_subscription(session, name)
+            if not row.enabled:
+                raise click.ClickException(f"{name} is disabled; enable it first")
+            delivery = await session.get(WebhookDelivery, delivery_id)
+            if delivery is None or delivery.subscription_id != row.id:
+                raise click.ClickException(f"{name} has no delivery {delivery_id!r}")
+            return await redeliver(session, delivery)
+
+    click.echo(f"queued as job {_run(work)}")

@@ -1,0 +1,238 @@
+"""``lendhub webhooks …``: partner endpoints, secrets, the inbox, dead letters and replays.
+
+The URL shape is ``/webhooks/{scheme}/{NAME}``: the source is the verification scheme (a
+registered webhook source such as ``standard-webhooks``), the instance is the partner's NAME.
+A generated ``whsec_`` secret is printed once, when it is created or rotated in, and never
+again. Replays queue jobs; a running ``lendhub worker`` (or ``serve``) picks them up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub.database import DatabaseUnavailable
+from hub.runtime import Runtime
+from hub.settings import SettingsError, load_settings
+from hub.webhooks.service import InboxConflict, InboxNotFound, ReplayRefused, WebhookService
+from hub.webhooks.sources import SourceInstanceError, secret_field_kinds
+from schemas.api.webhooks import InboxEventRead
+
+__all__ = ["webhooks"]
+
+T = TypeVar("T")
+
+_ERRORS = (
+    SettingsError,
+    DatabaseUnavailable,
+    SourceInstanceError,
+    InboxNotFound,
+    InboxConflict,
+    ReplayRefused,
+)
+
+
+async def _start_runtime() -> Runtime:
+    """The runtime the commands use; tests replace it to bring their own plugin host."""
+    return await Runtime.start(load_settings(), jobs=False)
+
+
+def _run(work: Callable[[WebhookService, AsyncSession], Awaitable[T]], *, commit: bool = False) -> T:
+    """Run ``work`` in one session of a worker-less runtime; domain errors become click errors."""
+
+    async def main() -> T:
+        runtime = await _start_runtime()
+        try:
+            service = WebhookService.from_runtime(runtime)
+            async with service.sessions() as session:
+                result = await work(service, session)
+                if commit:
+                    await service.commit_and_notify(session)
+                return result
+        finally:
+            await runtime.aclose()
+
+    try:
+        return asyncio.run(main())
+    except _ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _pairs(values: tuple[str, ...]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
+        pairs[key] = value
+    return pairs
+
+
+def _since(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO 8601 time, got {value!r}", param_hint="--since") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group("webhooks")
+def webhooks() -> None:
+    """Partner webhook endpoints, their secrets, the inbox and its dead letters."""
+
+
+@webhooks.command("add-source")
+@click.argument("name")
+@click.option("--scheme", required=True, help="The webhook source, e.g. standard-webhooks.")
+@click.option("--set", "settings_", multiple=True, metavar="KEY=VALUE", help="A config field.")
+@click.option(
+    "--base-url", default="http://localhost:8000", show_default=True, help="Where partners reach the hub."
+)
+@click.option("--disabled", is_flag=True, help="Create it disabled (partners get 404).")
+def add_source(name: str, scheme: str, settings_: tuple[str, ...], base_url: str, disabled: bool) -> None:
+    """Create the endpoint NAME for a partner; prints its URL and, if generated, its secret (once)."""
+    config = _pairs(settings_)
+
+    async def work(service: WebhookService, session: AsyncSession) -> tuple[str, str | None]:
+        kinds = secret_field_kinds(service.sources.source_class(scheme).Config)
+        generate = bool(kinds) and not any(key in config for key in kinds)
+        row, secret = await service.sources.add(
+            session, source=scheme, name=name, config=config, enabled=not disabled, generate_secret=generate
+        )
+        return f"/webhooks/{row.source}/{row.name}", secret
+
+    path, secret = _run(work, commit=True)
+    click.echo(f"url: {base_url.rstrip('/')}{path}")
+    if secret:
+        click.echo(f"secret: {secret}")
+        click.echo("Give the secret to the partner now; it is not shown again.")
+
+
+@webhooks.command("rotate-secret")
+@click.argument("name")
+@click.option("--scheme", required=True, help="The webhook source of the endpoint.")
+def rotate_secret(name: str, scheme: str) -> None:
+    """Add a new secret in front; the previous one keeps verifying until retire-secret."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> str:
+        _, secret = await service.sources.rotate(session, scheme, name)
+        return secret
+
+    click.echo(f"secret: {_run(work, commit=True)}")
+    click.echo("Both secrets verify now; run retire-secret once the partner signs with the new one.")
+
+
+@webhooks.command("retire-secret")
+@click.argument("name")
+@click.option("--scheme", required=True, help="The webhook source of the endpoint.")
+def retire_secret(name: str, scheme: str) -> None:
+    """Keep only the newest secret."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> int:
+        row = await service.sources.retire(session, scheme, name)
+        return int(service.sources.describe(row)["secrets_active"])
+
+    click.echo(f"secrets active: {_run(work, commit=True)}")
+
+
+@webhooks.command("sources")
+def sources() -> None:
+    """List the configured endpoints (secrets masked) as JSON."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> list[dict[str, Any]]:
+        return [service.sources.describe(row) for row in await service.sources.list(session)]
+
+    _echo_json(_run(work))
+
+
+@webhooks.command("inbox")
+@click.option("--status", help="received, processing, processed, superseded, dead or discarded.")
+@click.option("--source", help="Only this webhook source.")
+@click.option("--instance", help="Only this instance.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option("--offset", type=click.IntRange(0), default=0)
+def inbox(status: str | None, source: str | None, instance: str | None, limit: int, offset: int) -> None:
+    """List inbox events, oldest first, as JSON (payloads left out)."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
+        rows, total = await service.page(
+            session, source=source, instance=instance, status=status, limit=limit, offset=offset
+        )
+        items = [InboxEventRead.model_validate(row, from_attributes=True).model_dump() for row in rows]
+        return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+    _echo_json(_run(work))
+
+
+@webhooks.command("show")
+@click.argument("inbox_id")
+def show(inbox_id: str) -> None:
+    """One event with its payload and raw request (credential headers masked)."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
+        row, request = await service.get(session, inbox_id)
+        data = InboxEventRead.model_validate(row, from_attributes=True).model_dump()
+        return {**data, "payload": row.payload, "request": service.describe_request(request)}
+
+    _echo_json(_run(work))
+
+
+@webhooks.command("replay")
+@click.argument("inbox_id")
+def replay(inbox_id: str) -> None:
+    """Verify the stored request again and queue the event for processing."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> int:
+        return (await service.replay(session, inbox_id)).replays
+
+    click.echo(f"queued {inbox_id} (replay {_run(work, commit=True)})")
+
+
+@webhooks.command("replay-dead")
+@click.option("--source", required=True, help="The webhook source whose dead letters to replay.")
+@click.option("--since", "since_", required=True, help="ISO 8601 time (UTC if no offset).")
+@click.option("--instance", help="Only this instance.")
+@click.option("--dry-run", is_flag=True, help="List what would be replayed; change nothing.")
+def replay_dead(source: str, since_: str, instance: str | None, dry_run: bool) -> None:
+    """Replay every dead letter of a source received since a time."""
+    since = _since(since_)
+
+    async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
+        matched, replayed, failed = await service.replay_dead(
+            session, source=source, instance=instance, since=since, dry_run=dry_run
+        )
+        return {"dry_run": dry_run, "matched": matched, "replayed": replayed, "failed": failed}
+
+    _echo_json(_run(work, commit=not dry_run))
+
+
+@webhooks.command("discard")
+@click.argument("inbox_id")
+@click.option("--reason", required=True, help="Why; kept on the event.")
+def discard(inbox_id: str, reason: str) -> None:
+    """Give up on an unfinished event."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> str:
+        return (await service.discard(session, inbox_id, reason)).status
+
+    click.echo(f"{inbox_id}: {_run(work, commit=True)}")
+
+
+@webhooks.command("stats")
+def stats() -> None:
+    """Inbox events per source, instance and status; refusals per reason. JSON."""
+
+    async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
+        return {"inbox": await service.status_counts(session), "refusals": await service.refusals(session)}
+
+    _echo_json(_run(work))

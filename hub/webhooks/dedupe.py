@@ -1,0 +1,58 @@
+"""The Redis fast path for duplicates: answer a partner's retry without touching the database.
+
+A key is set only *after* the event is committed to the inbox (or found there), never before:
+were it set first and the commit then failed, the partner's retry would be acknowledged and the
+event lost. So the cache can only say "stored already", which is always true when it says it;
+the inbox's unique constraint stays the source of truth for everything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+__all__ = ["DedupeCache"]
+
+log = logging.getLogger(__name__)
+
+
+class DedupeCache:
+    """Remembers stored ``(source, instance, event_id)`` keys in Redis for ``ttl_seconds``.
+
+    Redis errors are logged and treated as a miss: the database still deduplicates.
+    """
+
+    def __init__(self, redis: Redis, *, ttl_seconds: int, prefix: str = "lendhub:webhooks:seen") -> None:
+        self.redis = redis
+        self.ttl_seconds = ttl_seconds
+        self.prefix = prefix
+
+    def _key(self, source: str, instance: str, event_id: str) -> str:
+        return f"{self.prefix}:{source}:{instance}:{event_id}"
+
+    async def all_seen(self, source: str, instance: str, event_ids: Sequence[str]) -> bool:
+        """``True`` only when every event id is known to be stored already."""
+        unique = sorted(set(event_ids))
+        if not unique:
+            return False
+        try:
+            found = await self.redis.exists(*(self._key(source, instance, e) for e in unique))
+        except RedisError:
+            log.warning("webhook dedupe cache unavailable; falling back to the database", exc_info=True)
+            return False
+        return int(found) == len(unique)
+
+    async def remember(self, source: str, instance: str, event_ids: Sequence[str]) -> None:
+        """Mark the event ids as stored (``SET NX`` with the TTL)."""
+        if not event_ids:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for event_id in event_ids:
+                    pipe.set(self._key(source, instance, event_id), b"1", nx=True, ex=self.ttl_seconds)
+                await pipe.execute()
+        except RedisError:
+            log.warning("webhook dedupe cache unavailable; not remembering", exc_info=True)
