@@ -1,0 +1,291 @@
+"""Webhook ingestion under load, against a running hub, with a bare endpoint as the baseline.
+
+Starts (each in its own process): the hub API with workers out of process, two ``worker``
+processes, and a baseline FastAPI app that only reads the body. Sends N Standard-Webhooks-signed
+events at concurrency C — plus 10 % duplicates (partner retries: same ``webhook-id``, new
+timestamp and signature) and 1 % bad signatures — to each, and reports accepted/s and p50/p99
+time to 2xx. Halfway through, one worker is killed with SIGKILL and a new one started. Then it
+waits for the inbox to drain and checks the effects: every valid event processed exactly once,
+every bad one refused, nothing lost.
+
+    .venv/bin/python bench/webhooks.py --events 3000 --concurrency 50
+    .venv/bin/python bench/webhooks.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.webhooks.models import WebhookInboxEvent  # noqa: E402
+from hub.database import make_engine, upgrade_database  # noqa: E402
+from plugins.sdk import sign_standard_webhook  # noqa: E402
+
+PYTHON = sys.executable
+
+
+@dataclass
+class Shot:
+    """One request to send: an event (maybe a retry of one), or a forgery."""
+
+    msg_id: str
+    body: bytes
+    valid: bool
+
+
+@dataclass
+class Outcome:
+    """What one request got back."""
+
+    status: int
+    latency_ms: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def plan(events: int, seed: int = 7) -> list[Shot]:
+    rng = random.Random(seed)
+    shots: list[Shot] = []
+    for n in range(events):
+        body = json.dumps(
+            {"type": "repayment.received", "timestamp": n, "data": {"id": f"loan-{n}", "amount": "1200.00"}}
+        ).encode()
+        shots.append(Shot(f"msg_{uuid.UUID(int=rng.getrandbits(128)).hex}", body, True))
+    shots += [rng.choice(shots[:events]) for _ in range(events // 10)]  # partner retries
+    shots += [
+        Shot(f"msg_bad{n}", b'{"type":"x","data":{"id":"forged"}}', False) for n in range(events // 100)
+    ]
+    rng.shuffle(shots)
+    return shots
+
+
+def headers_for(shot: Shot, secret: str) -> dict[str, str]:
+    ts = int(time.time())
+    if shot.valid:
+        signature = sign_standard_webhook(secret, shot.msg_id, ts, shot.body)
+    else:
+        signature = "v1," + base64.b64encode(os.urandom(32)).decode()
+    return {
+        "webhook-id": shot.msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": signature,
+        "content-type": "application/json",
+    }
+
+
+async def fire(
+    url: str, shots: list[Shot], secret: str, concurrency: int, midway=None
+) -> tuple[list[Outcome], float]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    outcomes: list[Outcome] = []
+    queue: asyncio.Queue[Shot] = asyncio.Queue()
+    for shot in shots:
+        queue.put_nowait(shot)
+    half = len(shots) // 2
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def one_worker() -> None:
+            while not queue.empty():
+                shot = queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post(url, content=shot.body, headers=headers_for(shot, secret))
+                outcomes.append(Outcome(response.status_code, (time.perf_counter() - started) * 1000))
+                if midway is not None and len(outcomes) == half:
+                    midway()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+        return outcomes, time.perf_counter() - started
+
+
+def wait_http(url: str, deadline: float = 30.0) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not come up")
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def report(name: str, outcomes: list[Outcome], wall: float) -> float:
+    ok = [o for o in outcomes if 200 <= o.status < 300]
+    rate = len(ok) / wall
+    lat = [o.latency_ms for o in ok]
+    print(
+        f"{name:9s} requests={len(outcomes):6d} 2xx={len(ok):6d} wall={wall:6.2f}s accepted/s={rate:8.1f} "
+        f"p50={statistics.median(lat):6.1f}ms p99={pct(lat, 0.99):6.1f}ms"
+    )
+    return rate
+
+
+async def inbox_counts(database_url: str) -> dict[str, int]:
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                select(WebhookInboxEvent.status, func.count()).group_by(WebhookInboxEvent.status)
+            )
+            return {str(status): int(count) for status, count in rows}
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--redis-url", default=None)
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="lendhub-bench-"))
+    database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    if args.database_url and args.database_url.startswith("postgresql"):
+        sys.path.insert(0, str(ROOT / "tests"))
+        from dbfixtures import create_pg_database, drop_pg_database
+
+        database_url = asyncio.run(create_pg_database(args.database_url))
+    effects = tmp / "effects.log"
+    env = {
+        **os.environ,
+        "LENDHUB_DATABASE_URL": database_url,
+        "LENDHUB_SECRET_KEY_FILE": str(tmp / "secret.key"),
+        "LENDHUB_INPROCESS_WORKERS": "0",
+        "LENDHUB_JOB_LEASE_SECONDS": "5",
+        "LENDHUB_BENCH_EFFECTS": str(effects),
+        "LENDHUB_LOAD_PLUGINS": "",
+        "PYTHONPATH": str(ROOT),
+    }
+    if args.redis_url:
+        env["LENDHUB_REDIS_URL"] = args.redis_url
+    asyncio.run(upgrade_database(database_url))
+    hub_port, base_port = free_port(), free_port()
+    uvicorn = [PYTHON, "-m", "uvicorn", "--factory", "--log-level", "warning", "--no-access-log"]
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def start(cmd: list[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, env=env, cwd=tmp)
+        procs.append(proc)
+        return proc
+
+    try:
+        start([*uvicorn, "--port", str(hub_port), "bench.webhook_bench_app:hub_app"])
+        start([*uvicorn, "--port", str(base_port), "bench.webhook_bench_app:baseline_app"])
+        workers = [start([PYTHON, "-m", "bench.webhook_bench_app", "worker"]) for _ in range(2)]
+        wait_http(f"http://127.0.0.1:{hub_port}/healthz")
+        wait_http(f"http://127.0.0.1:{base_port}/docs")
+        created = httpx.post(
+            f"http://127.0.0.1:{hub_port}/api/webhooks/sources",
+            json={"source": "standard-webhooks", "name": "bench", "generate_secret": True},
+        )
+        created.raise_for_status()
+        secret = created.json()["secret"]
+        shots = plan(args.events)
+        valid_ids = {s.msg_id for s in shots if s.valid}
+        bad = sum(1 for s in shots if not s.valid)
+
+        def kill_and_replace() -> None:
+            workers[0].send_signal(signal.SIGKILL)
+            workers.append(start([PYTHON, "-m", "bench.webhook_bench_app", "worker"]))
+            print("  (killed a worker with SIGKILL mid-run and started another)")
+
+        print(
+            f"events={args.events} (+{args.events // 10} duplicates, +{bad} forged) concurrency={args.concurrency}"
+        )
+        print(f"database={database_url.split('@')[-1]} redis={'yes' if args.redis_url else 'no'}")
+        base_out, base_wall = asyncio.run(
+            fire(
+                f"http://127.0.0.1:{base_port}/webhooks/standard-webhooks/bench",
+                shots,
+                secret,
+                args.concurrency,
+            )
+        )
+        hub_out, hub_wall = asyncio.run(
+            fire(
+                f"http://127.0.0.1:{hub_port}/webhooks/standard-webhooks/bench",
+                shots,
+                secret,
+                args.concurrency,
+                midway=kill_and_replace,
+            )
+        )
+        base_rate = report("baseline", base_out, base_wall)
+        hub_rate = report("hub", hub_out, hub_wall)
+        print(f"throughput hub/baseline = {hub_rate / base_rate:.2f}  (target >= 0.5)")
+
+        statuses = Counter(o.status for o in hub_out)
+        deadline = time.monotonic() + 180
+        counts: dict[str, int] = {}
+        while time.monotonic() < deadline:
+            counts = asyncio.run(inbox_counts(database_url))
+            if counts.get("processed", 0) >= len(valid_ids):
+                break
+            time.sleep(1)
+        seen = Counter(effects.read_text().split()) if effects.exists() else Counter()
+        doubled = [k for k, v in seen.items() if v > 1]
+        missing = valid_ids - set(seen)
+        forged = set(seen) - valid_ids
+        print(f"responses: {dict(sorted(statuses.items()))}; inbox: {counts}")
+        checks = {
+            "every forged request refused (401)": statuses.get(401, 0) == bad,
+            "every valid request and retry acknowledged": statuses.get(200, 0) + statuses.get(202, 0)
+            == len(shots) - bad,
+            "one inbox row per event": sum(counts.values()) == len(valid_ids),
+            "every valid event processed": not missing,
+            "no event processed twice": not doubled,
+            "no forged event processed": not forged,
+        }
+        for name, ok in checks.items():
+            print(f"  [{'ok' if ok else 'FAIL'}] {name}")
+        if missing or doubled:
+            print(f"  missing={len(missing)} doubled={len(doubled)}")
+        if not all(checks.values()):
+            raise SystemExit(1)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if args.database_url and args.database_url.startswith("postgresql"):
+            asyncio.run(drop_pg_database(database_url))
+
+
+if __name__ == "__main__":
+    main()
