@@ -68,7 +68,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def plan(events: int, seed: int = 7) -> list[Shot]:
+def plan(events: int, seed: int | None = None) -> list[Shot]:
     rng = random.Random(seed)
     shots: list[Shot] = []
     for n in range(events):
@@ -174,6 +174,7 @@ def main() -> None:
     database_url = args.database_url or f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
     if args.database_url and args.database_url.startswith("postgresql"):
         sys.path.insert(0, str(ROOT / "tests"))
+        os.environ["LENDHUB_TEST_DATABASE_URL"] = args.database_url  # the admin connection for drop
         from dbfixtures import create_pg_database, drop_pg_database
 
         database_url = asyncio.run(create_pg_database(args.database_url))

@@ -16,6 +16,9 @@ from core.jobs import ClaimedJob, JobExecutor, bury_expired, claim_due
 
 __all__ = ["Sweeper", "sweep_interval_for"]
 
+_BACKLOG_POLL = 0.02
+"""Seconds between claims while due work is waiting: a capacity check, no query, when all busy."""
+
 logger = logging.getLogger(__name__)
 
 
@@ -53,19 +56,27 @@ class Sweeper:
 
     async def sweep_once(self) -> int:
         """One sweep; returns how many jobs were claimed."""
-        executor = self._executor
-        buried = await bury_expired(executor.session_factory)
+        await self._bury()
+        claimed, _ = await self._claim()
+        return claimed
+
+    async def _bury(self) -> None:
+        buried = await bury_expired(self._executor.session_factory)
         if buried:
             logger.warning("dead-lettered %d job(s) whose final lease expired", buried)
+
+    async def _claim(self) -> tuple[int, int]:
+        """Claim up to the free capacity; returns (claimed, room) so the loop can spot a backlog."""
+        executor = self._executor
         room = min(self._batch, self._capacity())
         if room <= 0:
-            return 0
+            return 0, 0
         jobs = await claim_due(executor.session_factory, executor.owner, executor.lease_seconds, room)
         for job in jobs:
             self._submit(job)
         if jobs:
             logger.debug("sweeper claimed %d job(s)", len(jobs))
-        return len(jobs)
+        return len(jobs), room
 
     def start(self) -> None:
         """Start sweeping in the background (first sweep immediately)."""
@@ -81,10 +92,21 @@ class Sweeper:
             self._task = None
 
     async def _loop(self) -> None:
+        # Without a broker that reaches this process (several worker processes on the embedded
+        # backend), the sweeper is the only way work arrives; so while a sweep fills every free
+        # slot there is probably more due, and it claims again as soon as a slot frees up
+        # instead of idling a whole interval. Burying expired leases stays on the interval.
+        loop = asyncio.get_running_loop()
+        last_bury = -self.interval
         while True:
+            backlog = False
             try:
-                await self.sweep_once()
+                if loop.time() - last_bury >= self.interval:
+                    await self._bury()
+                    last_bury = loop.time()
+                claimed, room = await self._claim()
+                backlog = claimed == room
             except Exception:
                 # The database may be briefly unavailable; the next sweep tries again.
                 logger.exception("job sweep failed")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(_BACKLOG_POLL if backlog else self.interval)
