@@ -6,7 +6,6 @@ from the environment instead. Output never contains a secret.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from collections.abc import Awaitable, Callable
@@ -15,10 +14,10 @@ from typing import Any, TypeVar
 
 import click
 
-from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
-from hub.settings import SettingsError, load_settings
 from plugins.instances import InstanceError
+
+from .common import echo_json, parse_pairs, run_with_runtime
 
 __all__ = ["connectors"]
 
@@ -26,33 +25,7 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Start a runtime without workers, run ``work``, close it; errors become click errors."""
-
-    async def main() -> T:
-        runtime = await Runtime.start(load_settings(), jobs=False)
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.aclose()
-
-    try:
-        return asyncio.run(main())
-    except (SettingsError, DatabaseUnavailable, InstanceError) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
-        pairs[key] = value
-    return pairs
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    return run_with_runtime(work, errors=(InstanceError,))
 
 
 @click.group("connectors")
@@ -71,7 +44,7 @@ def list_instances(as_json: bool) -> None:
 
     described = _run(work)
     if as_json:
-        _echo_json(described)
+        echo_json(described)
         return
     if not described:
         click.echo("no connector instances; add one with `lendhub connectors add`")
@@ -109,8 +82,8 @@ def add(
         if not isinstance(loaded, dict):
             raise click.BadParameter("expected a JSON object", param_hint="--config-json")
         config.update(loaded)
-    config.update(_pairs(settings, "--set"))
-    for key, var in _pairs(from_env, "--set-env").items():
+    config.update(parse_pairs(settings, "--set"))
+    for key, var in parse_pairs(from_env, "--set-env").items():
         if var not in os.environ:
             raise click.BadParameter(f"environment variable {var} is not set", param_hint="--set-env")
         config[key] = os.environ[var]
@@ -122,7 +95,7 @@ def add(
             )
             return runtime.instances.describe(row)
 
-    _echo_json(_run(work))
+    echo_json(_run(work))
 
 
 @connectors.command("check")

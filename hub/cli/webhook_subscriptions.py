@@ -6,8 +6,6 @@ shows a secret. URLs pass the same SSRF check as the API.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -28,12 +26,12 @@ from core.webhooks_out import (
     retire_previous_secret,
     rotate_secret,
 )
-from hub.database import DatabaseUnavailable
 from hub.outbound.router import describe
 from hub.outbound.ssrf import AllowList, TargetRefused, TargetUnresolvable, resolve_target
 from hub.runtime import Runtime
-from hub.settings import SettingsError, load_settings
 from schemas.api.subscriptions import DeliveryRead
+
+from .common import echo_json, run_with_runtime
 
 __all__ = ["subscriptions"]
 
@@ -41,23 +39,8 @@ T = TypeVar("T")
 
 
 def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Start a runtime without workers, run ``work`` in one committed transaction, close it."""
-
-    async def main() -> T:
-        runtime = await Runtime.start(load_settings(), jobs=False)
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.aclose()
-
-    try:
-        return asyncio.run(main())
-    except (SettingsError, DatabaseUnavailable, SubscriptionError, TargetRefused, TargetUnresolvable) as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Run ``work`` on a worker-less runtime; refusals become one-line errors."""
+    return run_with_runtime(work, errors=(SubscriptionError, TargetRefused, TargetUnresolvable))
 
 
 @click.group("subscriptions")
@@ -89,7 +72,7 @@ def add(name: str, url: str, events: tuple[str, ...], description: str | None, d
             return {**describe(row).model_dump(mode="json"), "secret": secret}
 
     created = _run(work)
-    _echo_json(created)
+    echo_json(created)
     click.echo("Give the secret to the partner now; it is not shown again.", err=True)
 
 
@@ -104,7 +87,7 @@ def list_all(as_json: bool) -> None:
 
     found = _run(work)
     if as_json:
-        _echo_json(found)
+        echo_json(found)
         return
     if not found:
         click.echo("no webhook subscriptions; add one with `lendhub webhooks subscriptions add`")
@@ -160,7 +143,7 @@ def rotate(name: str, overlap_hours: float) -> None:
                 "previous_secret_expires_at": row.previous_secret_expires_at,
             }
 
-    _echo_json(_run(work))
+    echo_json(_run(work))
 
 
 @subscriptions.command("retire-secret")
@@ -192,7 +175,7 @@ def deliveries(name: str, status: str | None, limit: int, as_json: bool) -> None
 
     found = _run(work)
     if as_json:
-        _echo_json(found)
+        echo_json(found)
         return
     if not found:
         click.echo(f"{name}: no deliveries")

@@ -8,8 +8,6 @@ again. Replays queue jobs; a running ``lendhub worker`` (or ``serve``) picks the
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -19,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
-from hub.settings import SettingsError, load_settings
+from hub.settings import SettingsError
 from hub.webhooks.service import InboxConflict, InboxNotFound, ReplayRefused, WebhookService
 from hub.webhooks.sources import SourceInstanceError, secret_field_kinds
 from schemas.api.webhooks import InboxEventRead
+
+from .common import echo_json, parse_pairs, run_with_runtime, start_runtime
 
 __all__ = ["webhooks"]
 
@@ -40,42 +40,21 @@ _ERRORS = (
 
 async def _start_runtime() -> Runtime:
     """The runtime the commands use; tests replace it to bring their own plugin host."""
-    return await Runtime.start(load_settings(), jobs=False)
+    return await start_runtime()
 
 
 def _run(work: Callable[[WebhookService, AsyncSession], Awaitable[T]], *, commit: bool = False) -> T:
     """Run ``work`` in one session of a worker-less runtime; domain errors become click errors."""
 
-    async def main() -> T:
-        runtime = await _start_runtime()
-        try:
-            service = WebhookService.from_runtime(runtime)
-            async with service.sessions() as session:
-                result = await work(service, session)
-                if commit:
-                    await service.commit_and_notify(session)
-                return result
-        finally:
-            await runtime.aclose()
+    async def in_session(runtime: Runtime) -> T:
+        service = WebhookService.from_runtime(runtime)
+        async with service.sessions() as session:
+            result = await work(service, session)
+            if commit:
+                await service.commit_and_notify(session)
+            return result
 
-    try:
-        return asyncio.run(main())
-    except _ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--set")
-        pairs[key] = value
-    return pairs
+    return run_with_runtime(in_session, errors=_ERRORS, start=lambda: _start_runtime())
 
 
 def _since(value: str) -> datetime:
@@ -101,7 +80,7 @@ def webhooks() -> None:
 @click.option("--disabled", is_flag=True, help="Create it disabled (partners get 404).")
 def add_source(name: str, scheme: str, settings_: tuple[str, ...], base_url: str, disabled: bool) -> None:
     """Create the endpoint NAME for a partner; prints its URL and, if generated, its secret (once)."""
-    config = _pairs(settings_)
+    config = parse_pairs(settings_, "--set")
 
     async def work(service: WebhookService, session: AsyncSession) -> tuple[str, str | None]:
         kinds = secret_field_kinds(service.sources.source_class(scheme).Config)
@@ -152,7 +131,7 @@ def sources() -> None:
     async def work(service: WebhookService, session: AsyncSession) -> list[dict[str, Any]]:
         return [service.sources.describe(row) for row in await service.sources.list(session)]
 
-    _echo_json(_run(work))
+    echo_json(_run(work))
 
 
 @webhooks.command("inbox")
@@ -171,7 +150,7 @@ def inbox(status: str | None, source: str | None, instance: str | None, limit: i
         items = [InboxEventRead.model_validate(row, from_attributes=True).model_dump() for row in rows]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
-    _echo_json(_run(work))
+    echo_json(_run(work))
 
 
 @webhooks.command("show")
@@ -184,7 +163,7 @@ def show(inbox_id: str) -> None:
         data = InboxEventRead.model_validate(row, from_attributes=True).model_dump()
         return {**data, "payload": row.payload, "request": service.describe_request(request)}
 
-    _echo_json(_run(work))
+    echo_json(_run(work))
 
 
 @webhooks.command("replay")
@@ -213,7 +192,7 @@ def replay_dead(source: str, since_: str, instance: str | None, dry_run: bool) -
         )
         return {"dry_run": dry_run, "matched": matched, "replayed": replayed, "failed": failed}
 
-    _echo_json(_run(work, commit=not dry_run))
+    echo_json(_run(work, commit=not dry_run))
 
 
 @webhooks.command("discard")
@@ -235,4 +214,4 @@ def stats() -> None:
     async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
         return {"inbox": await service.status_counts(session), "refusals": await service.refusals(session)}
 
-    _echo_json(_run(work))
+    echo_json(_run(work))

@@ -1,0 +1,71 @@
+"""What the CLI commands share: running work against a worker-less runtime, JSON output, KEY=VALUE.
+
+One place turns the expected failures (bad settings, unreachable database, domain refusals) into
+a one-line ``click`` error with exit status 1, so no command prints a traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from hub.database import DatabaseUnavailable
+from hub.runtime import Runtime
+from hub.settings import SettingsError, load_settings
+
+__all__ = ["echo_json", "parse_pairs", "run_with_runtime", "start_runtime"]
+
+T = TypeVar("T")
+
+
+async def start_runtime() -> Runtime:
+    """A runtime without workers, from the environment's settings."""
+    return await Runtime.start(load_settings(), jobs=False)
+
+
+def run_with_runtime(
+    work: Callable[[Runtime], Awaitable[T]],
+    *,
+    errors: tuple[type[Exception], ...] = (),
+    start: Callable[[], Awaitable[Runtime]] | None = None,
+) -> T:
+    """Start a runtime, run ``work``, close it; expected errors become click errors.
+
+    Args:
+        work: what to do with the runtime.
+        errors: the command's domain errors, reported as one line each.
+        start: how to get a runtime (tests bring their own plugin host).
+    """
+
+    async def main() -> T:
+        runtime = await (start or start_runtime)()
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.aclose()
+
+    caught: tuple[type[Exception], ...] = (SettingsError, DatabaseUnavailable, *errors)
+    try:
+        return asyncio.run(main())
+    except caught as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON, Chinese text left readable."""
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    """``KEY=VALUE`` option values as a dict; a malformed one is a usage error naming ``option``."""
+    pairs: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint=option)
+        pairs[key] = value
+    return pairs
