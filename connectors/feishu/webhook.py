@@ -177,11 +177,20 @@ def _event(event: dict[str, Any]) -> WebhookEvent:
     return WebhookEvent(
         event_id=event_id,
         event_type=event_type,
-        payload=event,
+        payload=_without_token(event),
         object_id=instance if isinstance(instance, str) and instance else None,
         object_version=when,
         occurred_at=None if when is None else datetime.fromtimestamp(when / 1000, UTC),
     )
+
+
+def _without_token(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The event minus its Verification Token: a credential has no place in the inbox or plugins."""
+    cleaned = {k: v for k, v in event.items() if k != "token"}
+    header = cleaned.get("header")
+    if isinstance(header, dict):
+        cleaned["header"] = {k: v for k, v in header.items() if k != "token"}
+    return cleaned
 
 
 def _json_object(raw: bytes, *, what: str) -> dict[str, Any]:

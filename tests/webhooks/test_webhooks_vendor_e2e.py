@@ -108,3 +108,4 @@ async def test_feishu_callbacks_reach_plugins_once_through_the_inbox(hub) -> Non
     assert len({event_id for _, event_id, _ in listener.seen}) == 2  # each event once
     assert sorted(row["status"] for row in inbox) == ["processed", "processed"]
     assert {row["object_id"] for row in inbox} == {instance.instance_id}
+    assert str(SANDBOX_CONFIG["verification_token"]) not in str(listener.seen)  # credential stripped
