@@ -123,8 +123,7 @@ async def enqueue(
         "updated_at": now,
     }
     if dedupe_key is None:
-        session.add(Job(**values))
-        await session.flush()
+        session.add(Job(**values))  # flushed with the caller's other writes (autoflush or commit)
         job_id: str = values["id"]
     else:
         job_id = await _insert_deduplicated(session, values)
@@ -136,7 +135,9 @@ async def _insert_deduplicated(session: AsyncSession, values: dict[str, Any]) ->
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(Job).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    await session.execute(stmt.returning(Job.id))
+    inserted: str | None = (await session.execute(stmt.returning(Job.id))).scalar_one_or_none()
+    if inserted is not None:
+        return inserted
     existing = await session.scalar(select(Job.id).where(Job.dedupe_key == values["dedupe_key"]))
     if existing is None:  # pragma: no cover - the conflicting row was deleted meanwhile
         raise RuntimeError(f"job with dedupe_key {values['dedupe_key']!r} vanished")

@@ -170,7 +170,8 @@ async def store_delivery(
             result.duplicates.append(event.event_id)
             continue
         result.inserted[event.event_id] = inbox_id
-        result.job_ids.append(await enqueue_processing(session, inbox_id, key="0"))
+        # The row was inserted just now, so its first job cannot exist yet: no dedupe key needed.
+        result.job_ids.append(await enqueue(session, PROCESS_JOB, {"inbox_id": inbox_id}))
     if result.inserted:
         result.request_id = request_id
     else:

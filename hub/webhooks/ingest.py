@@ -13,6 +13,7 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.requests import ClientDisconnect
 
 from core.db import utcnow
 from plugins.sdk import InboundRequest, WebhookRejected, WebhookReply
@@ -94,6 +95,10 @@ async def receive_webhook(
     except _TooLarge:
         detail = f"the body exceeds {settings.webhook_max_body_bytes} bytes"
         return await _refuse(service, request, source, instance, 413, "webhook-body-too-large", detail)
+    except ClientDisconnect:
+        # The partner hung up mid-body: nothing was verified or stored, and nobody hears an answer.
+        log.info("webhook %s/%s: client disconnected before the body was complete", source, instance)
+        return Response(status_code=400)
     now = utcnow()
     inbound = InboundRequest(
         method=request.method,
