@@ -39,12 +39,12 @@ from core.webhooks.repository import (
     inbox_query,
     refusal_counts,
     set_status,
-    store_delivery,
 )
 from plugins.manager import PluginHost
 from plugins.sdk import InboundRequest, WebhookEvent, WebhookRejected, WebhookSource
 
 from .dedupe import DedupeCache
+from .group_commit import GroupCommit
 from .intake import checked_events, mask_headers
 from .sources import SourceInstanceError, SourceInstances
 
@@ -111,6 +111,7 @@ class WebhookService:
         self.sessions = sessions
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
+        self.writer = GroupCommit(sessions)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
 
     @classmethod
@@ -177,15 +178,8 @@ class WebhookService:
             },
             received_at=request.received_at,
         )
-        async with self.sessions() as session:
-            try:
-                result.stored = await store_delivery(session, new_request, checked)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-            job_ids = take_enqueued(session)
-        await self.notify(job_ids)
+        result.stored = await self.writer.store(new_request, checked)
+        await self.notify(result.stored.job_ids)
         if self.dedupe is not None:
             await self.dedupe.remember(source.name, source.instance, ids)
         if result.stored.duplicates:
