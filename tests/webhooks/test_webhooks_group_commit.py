@@ -1,0 +1,81 @@
+"""Group commit: concurrent webhooks share transactions, and one bad request fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from core.webhooks.models import WebhookInboxEvent
+from core.webhooks.repository import NewInboxEvent, NewRequest
+from hub.webhooks.group_commit import GroupCommit
+
+
+def _request(n: int, body: object = b"{}") -> NewRequest:
+    return NewRequest(
+        source="standard-webhooks",
+        instance="gc",
+        method="POST",
+        path="/webhooks/standard-webhooks/gc",
+        query={},
+        headers={},
+        sealed_headers=None,
+        body=body,  # type: ignore[arg-type]
+        verification={"verified": True},
+        received_at=datetime.now(UTC),
+    )
+
+
+def _event(n: int, payload: object | None = None) -> NewInboxEvent:
+    return NewInboxEvent(event_id=f"evt-{n}", event_type="x.y", payload=payload or {"n": n})  # type: ignore[arg-type]
+
+
+class CountingSessions:
+    def __init__(self, factory):
+        self.factory = factory
+        self.opened = 0
+
+    def __call__(self):
+        self.opened += 1
+        return self.factory()
+
+
+async def _inbox_count(session_factory) -> int:
+    async with session_factory() as session:
+        return int(await session.scalar(select(func.count()).select_from(WebhookInboxEvent)) or 0)
+
+
+async def test_concurrent_deliveries_share_transactions_and_all_commit(session_factory) -> None:
+    sessions = CountingSessions(session_factory)
+    writer = GroupCommit(sessions, max_batch=64)
+    results = await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(40)))
+    assert all(len(r.inserted) == 1 and r.job_ids for r in results)
+    assert await _inbox_count(session_factory) == 40
+    assert sessions.opened < 40  # batched: fewer transactions than requests
+
+
+async def test_duplicates_in_one_batch_count_once(session_factory) -> None:
+    writer = GroupCommit(session_factory)
+    results = await asyncio.gather(*(writer.store(_request(n), [_event(7)]) for n in range(5)))
+    assert sum(len(r.inserted) for r in results) == 1
+    assert sum(len(r.duplicates) for r in results) == 4
+    assert await _inbox_count(session_factory) == 1
+
+
+async def test_a_bad_request_fails_alone_and_its_neighbours_are_stored(session_factory) -> None:
+    writer = GroupCommit(session_factory)
+    good = [writer.store(_request(n), [_event(n)]) for n in range(6)]
+    bad = writer.store(_request(99), [_event(99, payload={"not json": object()})])
+    outcomes = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert all(not isinstance(o, BaseException) for o in outcomes[:6])
+    assert isinstance(outcomes[6], Exception)
+    assert await _inbox_count(session_factory) == 6
+
+
+@pytest.mark.parametrize("max_batch", [1, 3])
+async def test_small_batches_still_store_everything(session_factory, max_batch: int) -> None:
+    writer = GroupCommit(session_factory, max_batch=max_batch)
+    await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(10)))
+    assert await _inbox_count(session_factory) == 10
