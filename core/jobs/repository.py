@@ -38,6 +38,7 @@ __all__ = [
     "describe_error",
     "enqueue",
     "fail",
+    "job_row",
     "release",
     "renew_lease",
     "take_enqueued",
@@ -107,10 +108,33 @@ async def enqueue(
             the key returns the first job's id instead of adding a row (race-safe, through
             ``INSERT … ON CONFLICT DO NOTHING``).
     """
+    values = job_row(kind, payload, run_after=run_after, max_attempts=max_attempts, dedupe_key=dedupe_key)
+    if dedupe_key is None:
+        session.add(Job(**values))  # flushed with the caller's other writes (autoflush or commit)
+        job_id: str = values["id"]
+    else:
+        job_id = await _insert_deduplicated(session, values)
+    session.info.setdefault(_ENQUEUED_KEY, []).append(job_id)
+    return job_id
+
+
+def job_row(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    run_after: datetime | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of a new pending job; for callers that insert many rows in one statement.
+
+    Rows inserted this way are not in ``take_enqueued``: the caller notifies their ids itself.
+    """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    now = utcnow()
-    values: dict[str, Any] = {
+    now = now or utcnow()
+    return {
         "id": new_id(),
         "kind": kind,
         "payload": payload,
@@ -122,13 +146,6 @@ async def enqueue(
         "created_at": now,
         "updated_at": now,
     }
-    if dedupe_key is None:
-        session.add(Job(**values))  # flushed with the caller's other writes (autoflush or commit)
-        job_id: str = values["id"]
-    else:
-        job_id = await _insert_deduplicated(session, values)
-    session.info.setdefault(_ENQUEUED_KEY, []).append(job_id)
-    return job_id
 
 
 async def _insert_deduplicated(session: AsyncSession, values: dict[str, Any]) -> str:

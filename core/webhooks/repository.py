@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import new_id, utcnow
-from core.jobs.repository import enqueue
+from core.jobs.models import Job
+from core.jobs.repository import enqueue, job_row
 from core.webhooks.models import (
     InboxStatus,
     WebhookInboxEvent,
@@ -41,6 +42,7 @@ __all__ = [
     "newest_object_version",
     "refusal_counts",
     "set_status",
+    "store_deliveries",
     "store_delivery",
 ]
 
@@ -180,6 +182,97 @@ async def store_delivery(
             await session.delete(row)
         await session.flush()
     return result
+
+
+async def store_deliveries(
+    session: AsyncSession, items: Sequence[tuple[NewRequest, Sequence[NewInboxEvent]]]
+) -> list[StoredDelivery]:
+    """``store_delivery`` for many requests at once, in about three statements whatever their number.
+
+    The same semantics, batched for group commit: request rows, then every new inbox row in one
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (duplicates within the batch are dropped
+    before it, duplicates of stored events by it), then one processing job per new row; request
+    rows left with no new event are removed again. Nothing is committed here.
+    """
+    insert = _insert(session)
+    now = utcnow()
+    results = [StoredDelivery() for _ in items]
+    requests: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    owners: list[int] = []
+    seen: set[tuple[str, str, str]] = set()
+    for index, (request, events) in enumerate(items):
+        request_id = new_id()
+        results[index].request_id = request_id
+        requests.append(
+            {
+                "id": request_id,
+                "source": request.source,
+                "instance": request.instance,
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "headers": dict(request.headers),
+                "sealed_headers": request.sealed_headers,
+                "body": request.body,
+                "verification": dict(request.verification),
+                "received_at": request.received_at,
+            }
+        )
+        for event in events:
+            key = (request.source, request.instance, event.event_id)
+            if key in seen:  # the same event twice in this batch counts once
+                results[index].duplicates.append(event.event_id)
+                continue
+            seen.add(key)
+            owners.append(index)
+            rows.append(
+                {
+                    "id": new_id(),
+                    "request_id": request_id,
+                    "source": request.source,
+                    "instance": request.instance,
+                    "event_id": event.event_id,
+                    "event_type": event.event_type,
+                    "payload": dict(event.payload),
+                    "object_id": event.object_id,
+                    "object_version": event.object_version,
+                    "occurred_at": event.occurred_at,
+                    "status": InboxStatus.RECEIVED.value,
+                    "attempts": 0,
+                    "replays": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+    await session.execute(insert(WebhookRequest), requests)
+    inserted: set[str] = set()
+    if rows:
+        stmt = (
+            insert(WebhookInboxEvent)
+            .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
+            .returning(WebhookInboxEvent.id)
+        )
+        inserted = set((await session.execute(stmt, rows)).scalars())
+    jobs: list[dict[str, Any]] = []
+    for owner, row in zip(owners, rows, strict=True):
+        result = results[owner]
+        if row["id"] not in inserted:
+            result.duplicates.append(row["event_id"])
+            continue
+        result.inserted[row["event_id"]] = row["id"]
+        job = job_row(PROCESS_JOB, {"inbox_id": row["id"]}, now=now)
+        jobs.append(job)
+        result.job_ids.append(job["id"])
+    if jobs:
+        await session.execute(insert(Job), jobs)
+    empty = [r.request_id for r in results if not r.inserted and r.request_id is not None]
+    if empty:
+        await session.execute(delete(WebhookRequest).where(WebhookRequest.id.in_(empty)))
+    for result in results:
+        if not result.inserted:
+            result.request_id = None
+    return results
 
 
 async def newest_object_version(

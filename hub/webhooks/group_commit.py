@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.webhooks.repository import NewInboxEvent, NewRequest, StoredDelivery, store_delivery
+from core.webhooks.repository import NewInboxEvent, NewRequest, StoredDelivery, store_deliveries
 
 __all__ = ["GroupCommit"]
 
@@ -56,7 +56,7 @@ class GroupCommit:
     async def _write(self, batch: list[_Pending]) -> None:
         try:
             async with self.sessions() as session:
-                results = [await store_delivery(session, p.request, p.events) for p in batch]
+                results = await store_deliveries(session, [(p.request, p.events) for p in batch])
                 await session.commit()
         except asyncio.CancelledError:
             for pending in batch:  # never leave another request waiting forever
