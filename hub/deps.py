@@ -13,7 +13,7 @@ from .runtime import Runtime
 __all__ = ["RuntimeDep", "SessionDep"]
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     """The runtime the lifespan started."""
     runtime: Runtime = request.app.state.runtime
     return runtime

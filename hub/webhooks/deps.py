@@ -11,7 +11,7 @@ from .service import WebhookService
 __all__ = ["WebhookServiceDep", "get_webhook_service"]
 
 
-def get_webhook_service(request: Request) -> WebhookService:
+async def get_webhook_service(request: Request) -> WebhookService:
     """The app's webhook service; made on first use so the app factory needs no change."""
     service: WebhookService | None = getattr(request.app.state, "webhook_service", None)
     runtime = request.app.state.runtime

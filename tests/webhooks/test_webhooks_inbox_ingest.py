@@ -156,7 +156,7 @@ async def test_disabled_instance_answers_404(engine, database_url, tmp_path):
         class _Req:
             app = client._transport.app  # type: ignore[attr-defined]
 
-        service = get_webhook_service(_Req())  # type: ignore[arg-type]
+        service = await get_webhook_service(_Req())  # type: ignore[arg-type]
         async with runtime.sessions() as session:
             await service.sources.set_enabled(session, "stub-hmac", "partner", False)
             await session.commit()
@@ -284,7 +284,7 @@ async def test_redis_fast_path_answers_duplicates_and_db_stays_the_truth(
         class _Req:
             app = client._transport.app  # type: ignore[attr-defined]
 
-        service = get_webhook_service(_Req())  # type: ignore[arg-type]
+        service = await get_webhook_service(_Req())  # type: ignore[arg-type]
         assert service.dedupe is not None
         service.dedupe.prefix = f"lendhub:test:{time.time_ns()}"
         body = event_body("fast-1")
