@@ -16,6 +16,7 @@ from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.problems import install_problem_handlers
 from .api.routes import connectors, health, plugins
+from .gc_tuning import tune_gc_for_serving
 from .outbound import router as subscriptions
 from .runtime import Runtime
 from .settings import Settings, load_settings
@@ -39,19 +40,23 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, jobs=settings.inprocess_workers, host=host)
         app.state.runtime = runtime
+        tune_gc_for_serving(settings.gc_threshold)
         try:
             yield
         finally:
+            service = getattr(app.state, "webhook_service", None)
+            if service is not None:
+                await service.writer.aclose()  # webhooks acknowledged are written before close
             await runtime.aclose()
 
     app = FastAPI(title="LendHub", version="0.1.0", lifespan=lifespan)
     app.state.plugin_host = host
     app.state.settings = settings
     install_problem_handlers(app)
+    app.include_router(webhook_ingest.router)  # first: the hot path is matched before any other
     app.include_router(health.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
-    app.include_router(webhook_ingest.router)
     app.include_router(webhook_admin.router)
     app.include_router(subscriptions.router)
     for registered in host.routers:

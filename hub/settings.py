@@ -51,6 +51,12 @@ class Settings(BaseSettings):
     inprocess_workers: bool = Field(
         default=True, description="run job workers inside the API process (the embedded default)"
     )
+    gc_threshold: int = Field(
+        default=10_000,
+        ge=0,
+        description="allocations between young-generation garbage collections while serving "
+        "(Python's default is 700); 0 leaves the interpreter's settings alone",
+    )
 
     webhook_max_body_bytes: int = Field(default=1_048_576, ge=1024, description="larger bodies get 413")
     webhook_retry_schedule: str = Field(

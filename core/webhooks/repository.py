@@ -245,13 +245,14 @@ async def store_deliveries(
                     "updated_at": now,
                 }
             )
-    await session.execute(insert(WebhookRequest), requests)
+    # Core inserts on the tables, not the ORM bulk path: no per-row mapper bookkeeping.
+    await session.execute(insert(WebhookRequest.__table__), requests)
     inserted: set[str] = set()
     if rows:
         stmt = (
-            insert(WebhookInboxEvent)
+            insert(WebhookInboxEvent.__table__)
             .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
-            .returning(WebhookInboxEvent.id)
+            .returning(WebhookInboxEvent.__table__.c.id)
         )
         inserted = set((await session.execute(stmt, rows)).scalars())
     jobs: list[dict[str, Any]] = []
@@ -265,7 +266,7 @@ async def store_deliveries(
         jobs.append(job)
         result.job_ids.append(job["id"])
     if jobs:
-        await session.execute(insert(Job), jobs)
+        await session.execute(insert(Job.__table__), jobs)
     empty = [r.request_id for r in results if not r.inserted and r.request_id is not None]
     if empty:
         await session.execute(delete(WebhookRequest).where(WebhookRequest.id.in_(empty)))

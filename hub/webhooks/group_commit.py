@@ -2,9 +2,14 @@
 
 Every accepted webhook must be durable before its 2xx, and one transaction per request makes the
 commit (and, on SQLite, the single writer lock) the bottleneck under load. Here a request joins a
-queue and whoever holds the writer lock writes everything queued so far in one transaction; each
-request still returns only after the transaction holding its rows committed. A batch that fails
-is retried one request at a time, so one bad request cannot fail its neighbours.
+queue and waits on a future; one writer task per process writes everything queued so far in one
+transaction, then the next batch, until the queue is empty. Each request still returns only
+after the transaction holding its rows committed. A batch that fails is retried one request at a
+time, so one bad request cannot fail its neighbours.
+
+The writer is a task of its own rather than one of the waiting requests: every await inside a
+request's handler resumes through the whole ASGI middleware stack, and a transaction awaits the
+database several times, so writing from a shallow task is markedly cheaper per request.
 """
 
 from __future__ import annotations
@@ -28,6 +33,16 @@ class _Pending:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
+    def settle(self, result: StoredDelivery | None = None, error: BaseException | None = None) -> None:
+        """Answer the waiting request, unless it stopped waiting (cancelled)."""
+        if self.future.done():
+            return
+        if error is not None:
+            self.future.set_exception(error)
+        else:
+            assert result is not None
+            self.future.set_result(result)
+
 
 class GroupCommit:
     """Writes queued deliveries in shared transactions of at most ``max_batch`` requests.
@@ -41,17 +56,31 @@ class GroupCommit:
         self.sessions = sessions
         self.max_batch = max_batch
         self._queue: list[_Pending] = []
-        self._lock = asyncio.Lock()
+        self._writer: asyncio.Task[None] | None = None
 
     async def store(self, request: NewRequest, events: Sequence[NewInboxEvent]) -> StoredDelivery:
         """Store one request's events; returns once the transaction holding them committed."""
         item = _Pending(request, events)
         self._queue.append(item)
-        async with self._lock:
-            while not item.future.done():
-                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-                await self._write(batch)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="webhook-group-commit")
         return await item.future
+
+    async def aclose(self) -> None:
+        """Wait until everything queued is written (at shutdown)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _drain(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            try:
+                await self._write(batch)
+            except asyncio.CancelledError:
+                for pending in [*batch, *self._queue]:  # never leave a request waiting forever
+                    pending.settle(error=RuntimeError("ingestion was cancelled; retry"))
+                self._queue = []
+                raise
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:
@@ -59,16 +88,13 @@ class GroupCommit:
                 results = await store_deliveries(session, [(p.request, p.events) for p in batch])
                 await session.commit()
         except asyncio.CancelledError:
-            for pending in batch:  # never leave another request waiting forever
-                if not pending.future.done():
-                    pending.future.set_exception(RuntimeError("ingestion was cancelled; retry"))
             raise
         except Exception as exc:
             if len(batch) == 1:
-                batch[0].future.set_exception(exc)
+                batch[0].settle(error=exc)
                 return
             for pending in batch:  # isolate the culprit: each alone in its own transaction
                 await self._write([pending])
             return
         for pending, stored in zip(batch, results, strict=True):
-            pending.future.set_result(stored)
+            pending.settle(stored)

@@ -82,8 +82,7 @@ async def receive_webhook(
     """Verify a partner's webhook on its raw bytes and store it in the inbox before answering."""
     settings = request.app.state.runtime.settings
     try:
-        async with service.sessions() as session:
-            webhook_source = await service.sources.resolve(session, source, instance)
+        webhook_source = await service.sources.resolve(service.sessions, source, instance)
     except UnknownSource:
         detail = "no webhook source of that name"
         return await _refuse(service, request, "*", "*", 404, "webhook-source-not-found", detail)

@@ -12,6 +12,7 @@ within ``cache_seconds``. Changes made through this object invalidate its cache 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import secrets as random_secrets
@@ -22,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, SecretBytes, SecretStr, ValidationError
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.secretbox import SecretBox
 from core.webhooks.models import WebhookSourceInstance
@@ -125,6 +126,8 @@ class SourceInstances:
         self.box = box
         self.cache_seconds = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, WebhookSource | None]] = {}
+        self._generation = 0  # bumped by every change made through this object
+        self._loading: dict[tuple[str, str], asyncio.Future[tuple[float, WebhookSource | None]]] = {}
 
     def source_class(self, source: str) -> type[WebhookSource]:
         """The class registered as ``source``; UnknownSource lists the registered names."""
@@ -175,8 +178,13 @@ class SourceInstances:
         config = self._validate(cls, {**row.config, **self.open_secrets(row)})
         return cls(config, instance=row.name)
 
-    async def resolve(self, session: AsyncSession, source: str, name: str) -> WebhookSource:
+    async def resolve(
+        self, sessions: async_sessionmaker[AsyncSession], source: str, name: str
+    ) -> WebhookSource:
         """The enabled, built source for ingestion, from the short cache when fresh.
+
+        Takes the session factory, not a session: a cache hit, the usual case, then costs no
+        session at all. Concurrent misses for one instance share a single database read.
 
         Raises:
             UnknownSource: no such source class.
@@ -185,19 +193,46 @@ class SourceInstances:
         self.source_class(source)
         key = (source, name)
         cached = self._cache.get(key)
-        now = time.monotonic()
-        if cached is None or now - cached[0] > self.cache_seconds:
-            row = await session.scalar(
-                select(WebhookSourceInstance).where(
-                    WebhookSourceInstance.source == source, WebhookSourceInstance.name == name
-                )
-            )
-            built = self.build(row) if row is not None and row.enabled else None
-            cached = (now, built)
-            self._cache[key] = cached
+        if cached is None or time.monotonic() - cached[0] > self.cache_seconds:
+            cached = await self._refresh(sessions, key)
         if cached[1] is None:
             raise UnknownSourceInstance(f"webhook source {source!r} has no enabled instance {name!r}")
         return cached[1]
+
+    async def _refresh(
+        self, sessions: async_sessionmaker[AsyncSession], key: tuple[str, str]
+    ) -> tuple[float, WebhookSource | None]:
+        pending = self._loading.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        task = asyncio.ensure_future(self._load(sessions, key, self._generation))
+        self._loading[key] = task
+        return await asyncio.shield(task)
+
+    async def _load(
+        self, sessions: async_sessionmaker[AsyncSession], key: tuple[str, str], generation: int
+    ) -> tuple[float, WebhookSource | None]:
+        try:
+            async with sessions() as session:
+                row = await session.scalar(
+                    select(WebhookSourceInstance).where(
+                        WebhookSourceInstance.source == key[0], WebhookSourceInstance.name == key[1]
+                    )
+                )
+            built = self.build(row) if row is not None and row.enabled else None
+            loaded = (time.monotonic(), built)
+            if generation == self._generation:  # no change was made here while it loaded
+                self._cache[key] = loaded
+            return loaded
+        finally:
+            if self._loading.get(key) is asyncio.current_task():
+                del self._loading[key]
+
+    def _invalidate(self, source: str, name: str) -> None:
+        """Forget the built source, and make loads already under way not cache what they read."""
+        self._cache.pop((source, name), None)
+        self._generation += 1
+        self._loading.clear()
 
     def describe(self, row: WebhookSourceInstance) -> dict[str, Any]:
         """The instance for display: public config plus each secret field as ``***``."""
@@ -256,7 +291,7 @@ class SourceInstances:
         )
         session.add(row)
         await session.flush()
-        self._cache.pop((source, name), None)
+        self._invalidate(source, name)
         return row, secret
 
     async def rotate(
@@ -295,7 +330,7 @@ class SourceInstances:
         row = await self.row(session, source, name)
         row.enabled = enabled
         await session.flush()
-        self._cache.pop((source, name), None)
+        self._invalidate(source, name)
         return row
 
     async def _store(
@@ -303,7 +338,7 @@ class SourceInstances:
     ) -> None:
         model = self._validate(cls, {**row.config, **secrets})
         _, row.secrets_ciphertext = self._split(cls, model)
-        self._cache.pop((row.source, row.name), None)
+        self._invalidate(row.source, row.name)
 
     def _rotation_field(self, cls: type[WebhookSource]) -> tuple[str, str]:
         kinds = secret_field_kinds(cls.Config)

@@ -11,6 +11,7 @@ from typing import Protocol
 from core.jobs import JobExecutor, JobHandlers, RetryPolicy
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
+from hub.gc_tuning import tune_gc_for_serving
 from hub.settings import Settings
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
@@ -105,6 +106,7 @@ async def run_worker(
             concurrency=concurrency,
         )
         await backend.start()
+        tune_gc_for_serving(settings.gc_threshold)
         logger.info(
             "worker %s started (%s backend, %d slots, kinds: %s)",
             owner or default_owner(),

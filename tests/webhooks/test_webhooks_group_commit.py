@@ -79,3 +79,24 @@ async def test_small_batches_still_store_everything(session_factory, max_batch: 
     writer = GroupCommit(session_factory, max_batch=max_batch)
     await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(10)))
     assert await _inbox_count(session_factory) == 10
+
+
+async def test_a_waiter_that_gives_up_does_not_break_the_writer(session_factory) -> None:
+    writer = GroupCommit(session_factory)
+    impatient = asyncio.ensure_future(writer.store(_request(1), [_event(1)]))
+    patient = asyncio.ensure_future(writer.store(_request(2), [_event(2)]))
+    await asyncio.sleep(0)
+    impatient.cancel()
+    stored = await patient
+    assert stored.inserted == {"evt-2": stored.inserted["evt-2"]}
+    await writer.aclose()
+    assert await _inbox_count(session_factory) == 2  # the cancelled one was already queued: written
+
+
+async def test_aclose_waits_for_queued_writes(session_factory) -> None:
+    writer = GroupCommit(session_factory)
+    pending = [asyncio.ensure_future(writer.store(_request(n), [_event(n)])) for n in range(5)]
+    await asyncio.sleep(0)
+    await writer.aclose()
+    assert all(p.done() for p in pending)
+    assert await _inbox_count(session_factory) == 5

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -14,7 +16,7 @@ from webhooks_inbox_support import SECRET, Recorder, StubConfig, StubSource, mak
 
 import plugins.webhook_sources.plugin as builtin_sources
 from core.webhooks import WebhookInboxEvent, WebhookSourceInstance
-from hub.webhooks.sources import generate_whsec, secret_field_kinds
+from hub.webhooks.sources import UnknownSourceInstance, generate_whsec, secret_field_kinds
 from plugins.manager import make_plugin_manager
 from plugins.sdk import WebhookSource, WebhookSourceConfig, hookimpl
 
@@ -177,3 +179,55 @@ def test_registering_an_invalid_webhook_source_quarantines_the_plugin(cls, reaso
 def test_a_valid_webhook_source_registers():
     host = make_host()
     assert host.webhook_sources["stub-hmac"].obj is StubSource
+
+
+async def test_concurrent_cache_misses_share_one_read_and_a_change_meanwhile_wins(
+    engine, database_url, tmp_path
+):
+    async with running_hub(database_url, tmp_path) as (client, runtime):
+        from hub.webhooks.deps import get_webhook_service
+
+        class _Req:
+            app = client._transport.app  # type: ignore[attr-defined]
+
+        service = await get_webhook_service(_Req())  # type: ignore[arg-type]
+        opened = 0
+
+        def counting():
+            nonlocal opened
+            opened += 1
+            return runtime.sessions()
+
+        sources = service.sources
+        sources._cache.clear()
+        built = await asyncio.gather(*(sources.resolve(counting, "stub-hmac", "partner") for _ in range(20)))
+        assert opened == 1 and all(b is built[0] for b in built)
+
+        # A load that read the row before the instance changed must not cache what it read.
+        gate = asyncio.Event()
+
+        class GatedSession:
+            def __init__(self, real):
+                self.real = real
+
+            async def scalar(self, stmt):
+                row = await self.real.scalar(stmt)
+                await gate.wait()  # the read is done; the change lands before the load finishes
+                return row
+
+        @contextlib.asynccontextmanager
+        async def gated():
+            async with runtime.sessions() as real:
+                yield GatedSession(real)
+
+        sources._cache.clear()
+        loading = asyncio.ensure_future(sources.resolve(gated, "stub-hmac", "partner"))
+        for _ in range(50):
+            await asyncio.sleep(0.01)
+        async with runtime.sessions() as session:
+            await sources.set_enabled(session, "stub-hmac", "partner", False)
+            await session.commit()
+        gate.set()
+        assert (await loading) is not None  # it read the enabled row, and may use it once
+        with pytest.raises(UnknownSourceInstance):
+            await sources.resolve(counting, "stub-hmac", "partner")
