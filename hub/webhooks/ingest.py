@@ -10,16 +10,19 @@ counted per source, instance and reason, and is logged without the payload.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from core.db import utcnow
 from plugins.sdk import InboundRequest, WebhookRejected, WebhookReply
 
 from ..api.problems import problem_response
-from .deps import WebhookServiceDep
+from .deps import get_webhook_service
 from .service import WebhookService
 from .sources import SourceInstanceError, UnknownSource
 
@@ -27,7 +30,27 @@ __all__ = ["router"]
 
 log = logging.getLogger("lendhub.webhooks.ingest")
 
-router = APIRouter(tags=["webhooks"])
+
+class _IngestRoute(APIRoute):
+    """Declared and documented like any route, but served without per-request dependency solving.
+
+    Ingestion is the one path partners hit at volume. Solving its parameters through FastAPI's
+    dependency machinery was about a sixth of its CPU per request; the endpoint needs nothing but
+    the two path parameters, which routing has already extracted.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        endpoint = self.endpoint
+
+        async def handler(request: Request) -> Response:
+            params = request.path_params
+            response: Response = await endpoint(params["source"], params["instance"], request)
+            return response
+
+        return handler
+
+
+router = APIRouter(tags=["webhooks"], route_class=_IngestRoute)
 
 _TITLES = {
     401: "Webhook not authenticated",
@@ -76,10 +99,9 @@ def _response(reply: WebhookReply) -> Response:
 
 
 @router.post("/webhooks/{source}/{instance}", include_in_schema=True, summary="Receive a partner webhook")
-async def receive_webhook(
-    source: str, instance: str, request: Request, service: WebhookServiceDep
-) -> Response:
+async def receive_webhook(source: str, instance: str, request: Request) -> Response:
     """Verify a partner's webhook on its raw bytes and store it in the inbox before answering."""
+    service = await get_webhook_service(request)
     settings = request.app.state.runtime.settings
     try:
         webhook_source = await service.sources.resolve(service.sessions, source, instance)
