@@ -33,7 +33,12 @@ class EventDeliveryFailed(Exception):
 def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
     """Every job kind this process can run, except outbound delivery (it needs the HTTP client)."""
     handlers = JobHandlers()
-    register_inbox_handlers(handlers, host, retry_delays=settings.webhook_retry_delays)
+    register_inbox_handlers(
+        handlers,
+        host,
+        retry_delays=settings.webhook_retry_delays,
+        dispatch_timeout=settings.webhook_dispatch_timeout_seconds,
+    )
 
     async def deliver(session: AsyncSession, row: OutboxEvent) -> None:
         await fan_out(session, row)

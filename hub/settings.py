@@ -63,6 +63,9 @@ class Settings(BaseSettings):
         default="5,30,120,600,1800,7200",
         description="seconds between inbox processing attempts (jitter added); then dead letter",
     )
+    webhook_dispatch_timeout_seconds: float = Field(
+        default=60.0, gt=0, description="seconds a plugin may take for one event before it counts as failed"
+    )
     webhook_dedupe_ttl_seconds: int = Field(default=86_400, ge=1, description="Redis fast-path memory")
     outbound_retry_schedule: str = Field(
         default="0,5,300,1800,7200,18000,36000,50400,72000,86400",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Integer, Row, and_, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -171,13 +171,21 @@ def take_enqueued(session: AsyncSession) -> list[str]:
     return ids
 
 
-def _claimable(now: datetime, job: Any = Job) -> ColumnElement[bool]:
-    """Due and waiting, or running under a lease that expired with attempts left."""
+# Hot statements are built once, with bind parameters for what varies: building a statement
+# (the claim's CTE above all) cost more CPU than running it. Parameter names carry a ``p_``
+# prefix because SQLAlchemy reserves column names for the SET clause.
+_NOW = bindparam("p_now", type_=Job.__table__.c.updated_at.type)
+_EXPIRES = bindparam("p_expires", type_=Job.__table__.c.lease_expires_at.type)
+_OWNER = bindparam("p_owner", type_=Job.__table__.c.lease_owner.type)
+
+
+def _claimable(job: Any = Job) -> ColumnElement[bool]:
+    """Due and waiting, or running under a lease that expired with attempts left (at ``p_now``)."""
     return or_(
-        and_(job.status.in_([JobStatus.PENDING.value, JobStatus.FAILED.value]), job.run_after <= now),
+        and_(job.status.in_([JobStatus.PENDING.value, JobStatus.FAILED.value]), job.run_after <= _NOW),
         and_(
             job.status == JobStatus.RUNNING.value,
-            job.lease_expires_at < now,
+            job.lease_expires_at < _NOW,
             job.attempts < job.max_attempts,
         ),
     )
@@ -198,14 +206,52 @@ def _claimed(row: Row[Any], owner: str) -> ClaimedJob:
     )
 
 
-def _lease_values(owner: str, now: datetime, lease_seconds: float) -> dict[str, Any]:
-    return {
-        "status": JobStatus.RUNNING.value,
-        "lease_owner": owner,
-        "lease_expires_at": now + timedelta(seconds=lease_seconds),
-        "attempts": Job.attempts + 1,
-        "updated_at": now,
-    }
+_LEASE_VALUES: dict[str, Any] = {
+    "status": JobStatus.RUNNING.value,
+    "lease_owner": _OWNER,
+    "lease_expires_at": _EXPIRES,
+    "attempts": Job.attempts + 1,
+    "updated_at": _NOW,
+}
+
+
+def _lease_params(owner: str, lease_seconds: float) -> dict[str, Any]:
+    now = utcnow()
+    return {"p_now": now, "p_owner": owner, "p_expires": now + timedelta(seconds=lease_seconds)}
+
+
+_CLAIM_ONE = (
+    update(Job)
+    .where(Job.id == bindparam("p_id"), _claimable())
+    .values(**_LEASE_VALUES)
+    .returning(*_RETURNED)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _claim_due_statement() -> Any:
+    # The candidates are picked in a CTE over an alias: PostgreSQL evaluates a CTE once, whereas
+    # an IN-subquery may be re-scanned per outer row and then exceed its LIMIT; the alias keeps
+    # SQLAlchemy from correlating the subquery to the UPDATE's own table.
+    candidate = aliased(Job)
+    picked = (
+        select(candidate.id)
+        .where(_claimable(candidate))
+        .order_by(candidate.run_after)
+        .limit(bindparam("p_batch", type_=Integer()))
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+    )
+    return (
+        update(Job)
+        .where(Job.id.in_(select(picked.c.id)), _claimable())
+        .values(**_LEASE_VALUES)
+        .returning(*_RETURNED)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_CLAIM_DUE = _claim_due_statement()
 
 
 async def claim(
@@ -216,16 +262,9 @@ async def claim(
     Not claimable means: already done or dead, not yet due, or running under a live lease (a
     duplicate wake-up). Exactly one of several concurrent claimers wins.
     """
-    now = utcnow()
-    stmt = (
-        update(Job)
-        .where(Job.id == job_id, _claimable(now))
-        .values(**_lease_values(owner, now, lease_seconds))
-        .returning(*_RETURNED)
-        .execution_options(synchronize_session=False)
-    )
     async with session_factory() as session, session.begin():
-        row = (await session.execute(stmt)).first()
+        params = {"p_id": job_id, **_lease_params(owner, lease_seconds)}
+        row = (await session.execute(_CLAIM_ONE, params)).first()
     return None if row is None else _claimed(row, owner)
 
 
@@ -239,38 +278,55 @@ async def claim_due(
     """
     if batch < 1:
         return []
-    now = utcnow()
-    # The candidates are picked in a CTE over an alias: PostgreSQL evaluates a CTE once, whereas
-    # an IN-subquery may be re-scanned per outer row and then exceed its LIMIT; the alias keeps
-    # SQLAlchemy from correlating the subquery to the UPDATE's own table.
-    candidate = aliased(Job)
-    picked = (
-        select(candidate.id)
-        .where(_claimable(now, candidate))
-        .order_by(candidate.run_after)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
-        .cte("picked")
-    )
-    stmt = (
-        update(Job)
-        .where(Job.id.in_(select(picked.c.id)), _claimable(now))
-        .values(**_lease_values(owner, now, lease_seconds))
-        .returning(*_RETURNED)
-        .execution_options(synchronize_session=False)
-    )
     async with session_factory() as session, session.begin():
-        rows = (await session.execute(stmt)).all()
+        params = {"p_batch": batch, **_lease_params(owner, lease_seconds)}
+        rows = (await session.execute(_CLAIM_DUE, params)).all()
     return [_claimed(row, owner) for row in rows]
 
 
-def _fenced(job: ClaimedJob) -> ColumnElement[bool]:
-    return and_(
-        Job.id == job.id,
-        Job.status == JobStatus.RUNNING.value,
-        Job.lease_owner == job.owner,
-        Job.attempts == job.attempts,
+_FENCE = and_(
+    Job.id == bindparam("f_id"),
+    Job.status == JobStatus.RUNNING.value,
+    Job.lease_owner == bindparam("f_owner"),
+    Job.attempts == bindparam("f_attempts"),
+)
+
+
+def _fence(job: ClaimedJob, now: datetime | None = None) -> dict[str, Any]:
+    """Parameters of a fenced statement: this job, still leased by this owner on this attempt."""
+    return {"f_id": job.id, "f_owner": job.owner, "f_attempts": job.attempts, "p_now": now or utcnow()}
+
+
+_COMPLETE = (
+    update(Job)
+    .where(_FENCE)
+    .values(
+        status=JobStatus.DONE.value,
+        lease_owner=None,
+        lease_expires_at=None,
+        finished_at=_NOW,
+        updated_at=_NOW,
     )
+    .execution_options(synchronize_session=False)
+)
+_RENEW = (
+    update(Job)
+    .where(_FENCE)
+    .values(lease_expires_at=_EXPIRES, updated_at=_NOW)
+    .execution_options(synchronize_session=False)
+)
+_RELEASE = (
+    update(Job)
+    .where(_FENCE)
+    .values(
+        status=JobStatus.PENDING.value,
+        lease_owner=None,
+        lease_expires_at=None,
+        run_after=_NOW,
+        updated_at=_NOW,
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 async def complete(session: AsyncSession, job: ClaimedJob) -> bool:
@@ -280,20 +336,7 @@ async def complete(session: AsyncSession, job: ClaimedJob) -> bool:
     commit leaves the job claimable (redone, effects rolled back) and a crash after it leaves
     the job done (never redone). On ``False`` the caller must roll back.
     """
-    now = utcnow()
-    stmt = (
-        update(Job)
-        .where(_fenced(job))
-        .values(
-            status=JobStatus.DONE.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            finished_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    result = await session.execute(stmt)
+    result = await session.execute(_COMPLETE, _fence(job))
     return _rowcount(result) == 1
 
 
@@ -338,9 +381,9 @@ async def fail(
     else:
         status = JobStatus.FAILED
         values.update(status=status.value, run_after=now + policy.delay(job.attempts))
-    stmt = update(Job).where(_fenced(job)).values(**values).execution_options(synchronize_session=False)
+    stmt = update(Job).where(_FENCE).values(**values).execution_options(synchronize_session=False)
     async with session_factory() as session, session.begin():
-        result = await session.execute(stmt)
+        result = await session.execute(stmt, _fence(job, now))
     return status if _rowcount(result) == 1 else None
 
 
@@ -350,14 +393,8 @@ async def renew_lease(
     """Extend a live lease; ``None`` means it was lost and the worker should stop the job."""
     now = utcnow()
     expires = now + timedelta(seconds=lease_seconds)
-    stmt = (
-        update(Job)
-        .where(_fenced(job))
-        .values(lease_expires_at=expires, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
     async with session_factory() as session, session.begin():
-        result = await session.execute(stmt)
+        result = await session.execute(_RENEW, {**_fence(job, now), "p_expires": expires})
     return expires if _rowcount(result) == 1 else None
 
 
@@ -366,21 +403,8 @@ async def release(session_factory: SessionFactory, job: ClaimedJob) -> bool:
 
     The attempt still counts: ``attempts`` is the fencing token and must only grow.
     """
-    now = utcnow()
-    stmt = (
-        update(Job)
-        .where(_fenced(job))
-        .values(
-            status=JobStatus.PENDING.value,
-            lease_owner=None,
-            lease_expires_at=None,
-            run_after=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
     async with session_factory() as session, session.begin():
-        result = await session.execute(stmt)
+        result = await session.execute(_RELEASE, _fence(job))
     return _rowcount(result) == 1
 
 

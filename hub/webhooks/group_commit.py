@@ -15,7 +15,8 @@ database several times, so writing from a shallow task is markedly cheaper per r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.webhooks.repository import NewInboxEvent, NewRequest, StoredDelivery, store_deliveries
 
 __all__ = ["GroupCommit"]
+
+log = logging.getLogger("lendhub.webhooks.group_commit")
 
 
 @dataclass
@@ -50,11 +53,20 @@ class GroupCommit:
     Args:
         sessions: the hub's session factory.
         max_batch: most requests per transaction (bounds the time one lock holder keeps others).
+        on_commit: called with the ids of the jobs a transaction enqueued, once it committed and
+            its requests were answered (to wake workers); its failure is logged, not raised.
     """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = 64) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        max_batch: int = 64,
+        on_commit: Callable[[list[str]], Awaitable[None]] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
+        self.on_commit = on_commit
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -98,3 +110,11 @@ class GroupCommit:
             return
         for pending, stored in zip(batch, results, strict=True):
             pending.settle(stored)
+        job_ids = list(dict.fromkeys(job_id for stored in results for job_id in stored.job_ids))
+        if job_ids and self.on_commit is not None:
+            try:
+                await self.on_commit(job_ids)
+            except Exception:
+                log.warning(
+                    "could not wake workers for %s; the sweeper will find them", job_ids, exc_info=True
+                )

@@ -1,22 +1,28 @@
-"""The ``webhook.process`` job: hand one inbox event to the plugins, retry, dead-letter, order.
+"""The ``webhook.process`` job: hand inbox events to the plugins, retry, dead-letter, order.
 
-Each attempt is its own job. When a plugin raises, the handler records the error on the inbox
-row and enqueues the next attempt with ``run_after`` from the configured schedule (jitter
-added), all in the job's own transaction; once the schedule is exhausted the row is ``dead``
-with the last error kept. Retrying this way, rather than by raising, keeps the webhook schedule
-apart from the job system's generic backoff and leaves the row's history in one place. The job
-system's own retries still cover what the handler cannot see: a worker killed mid-attempt
-(its lease expires, the attempt is redone, its database writes were never committed).
+The first attempt of the events one group commit stored is one job, processed in one
+transaction: one claim, one read and one commit for the batch instead of for each event. Each
+event's outcome is still its own (a failing event does not hold back its neighbours), and each
+retry is a job of its own. When a plugin raises (or a coroutine hook outlives the dispatch
+timeout), the handler records the error on the inbox row and enqueues the next attempt with
+``run_after`` from the configured schedule (jitter added), all in the job's own transaction;
+once the schedule is exhausted the row is ``dead`` with the last error kept. Retrying this way,
+rather than by raising, keeps the webhook schedule apart from the job system's generic backoff
+and leaves the row's history in one place. The job system's own retries still cover what the
+handler cannot see: a worker killed mid-job (its lease expires, the job is redone, its
+database writes were never committed, and its events reach the plugins again: at least once).
 
 Per-object ordering: an event carrying ``object_id`` and ``object_version`` older than the
 newest one processed for that object is marked ``superseded`` and never dispatched. On
 PostgreSQL the object's version row is upserted before dispatch and stays locked until commit,
 so two workers on one object are serialised; on SQLite (one writer, and holding the write lock
-through plugin calls would stall ingestion) it is checked before and advanced after dispatch.
+through plugin calls would stall ingestion) it is checked before dispatch, and every write of a
+job waits until all its events were dispatched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import random
@@ -25,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import utcnow
@@ -83,11 +90,15 @@ def delivery_of(row: WebhookInboxEvent, received_at: datetime) -> WebhookDeliver
     )
 
 
-async def deliver_webhook(host: PluginHost, delivery: WebhookDelivery) -> list[PluginFailure]:
+async def deliver_webhook(
+    host: PluginHost, delivery: WebhookDelivery, *, plugin_timeout: float | None = None
+) -> list[PluginFailure]:
     """Call every ``webhook_received`` implementation, isolating each plugin.
 
     The same contract as ``plugins.events.deliver_event`` (which passes ``event=``), for a hook
-    whose argument is ``delivery``.
+    whose argument is ``delivery``. A coroutine hook still running after ``plugin_timeout`` s is
+    cancelled and counts as that plugin's failure, so that one hung plugin cannot hold a worker
+    slot, and the events processed with it, indefinitely.
     """
     pm = host.pm
     caller = getattr(pm.hook, HOOK)
@@ -97,8 +108,12 @@ async def deliver_webhook(host: PluginHost, delivery: WebhookDelivery) -> list[P
         try:
             for result in pm.subset_hook_caller(HOOK, remove_plugins=others)(delivery=delivery):
                 if inspect.isawaitable(result):
-                    await result
-        except Exception as exc:
+                    async with asyncio.timeout(plugin_timeout):
+                        await result
+        except Exception as raised:
+            exc = raised
+            if isinstance(raised, TimeoutError):
+                exc = TimeoutError(f"no answer within {plugin_timeout:g} s")
             log.exception(
                 "plugin %s failed in %s for %s/%s event %s (inbox %s)",
                 impl.plugin_name,
@@ -120,8 +135,29 @@ async def deliver_webhook(host: PluginHost, delivery: WebhookDelivery) -> list[P
     return failures
 
 
+_ROWS_AND_RECEIPTS = (
+    select(WebhookInboxEvent, WebhookRequest.received_at)
+    .outerjoin(WebhookRequest, WebhookRequest.id == WebhookInboxEvent.request_id)
+    .where(WebhookInboxEvent.id.in_(bindparam("p_ids", expanding=True)))
+)
+"""The inbox rows and when their requests arrived, in one query built once."""
+
+
+def _inbox_ids(payload: dict[str, Any], job: ClaimedJob) -> list[str]:
+    one, many = payload.get("inbox_id"), payload.get("inbox_ids")
+    if isinstance(one, str):
+        return [one]
+    if isinstance(many, list) and many and all(isinstance(i, str) for i in many):
+        return many
+    raise PermanentJobError(f"{PROCESS_JOB} job {job.id} has no inbox_id or inbox_ids")
+
+
 def register_inbox_handlers(
-    handlers: JobHandlers, host: PluginHost, *, retry_delays: Sequence[float] | None = None
+    handlers: JobHandlers,
+    host: PluginHost,
+    *,
+    retry_delays: Sequence[float] | None = None,
+    dispatch_timeout: float | None = None,
 ) -> None:
     """Register the ``webhook.process`` job handler.
 
@@ -130,97 +166,129 @@ def register_inbox_handlers(
         host: the plugin host whose ``webhook_received`` implementations get the events.
         retry_delays: seconds between attempts (``Settings.webhook_retry_delays``); after the
             last one the event is dead-lettered. Read from the environment when ``None``.
+        dispatch_timeout: seconds one plugin may take for one event before that counts as its
+            failure (``Settings.webhook_dispatch_timeout_seconds``); from the environment when
+            ``None``.
     """
-    if retry_delays is None:
+    if retry_delays is None or dispatch_timeout is None:
         from hub.settings import load_settings
 
-        retry_delays = load_settings().webhook_retry_delays
+        settings = load_settings()
+        retry_delays = settings.webhook_retry_delays if retry_delays is None else retry_delays
+        dispatch_timeout = (
+            settings.webhook_dispatch_timeout_seconds if dispatch_timeout is None else dispatch_timeout
+        )
     delays = list(retry_delays)
+    plugin_timeout = dispatch_timeout
 
     async def process(session: AsyncSession, payload: dict[str, Any], job: ClaimedJob) -> None:
-        inbox_id = payload.get("inbox_id")
-        if not isinstance(inbox_id, str):
-            raise PermanentJobError(f"{PROCESS_JOB} job {job.id} has no inbox_id")
-        row = await session.get(WebhookInboxEvent, inbox_id)
-        if row is None:
-            raise PermanentJobError(f"inbox row {inbox_id} does not exist")
-        if row.status in FINAL_STATUSES:
-            return  # a duplicate wake-up, or discarded meanwhile
-        request = await session.get(WebhookRequest, row.request_id)
-        received_at = request.received_at if request is not None else row.created_at
-        await _process(session, host, delays, row, received_at)
+        ids = _inbox_ids(payload, job)
+        found = {
+            row.id: (row, received_at)
+            for row, received_at in (await session.execute(_ROWS_AND_RECEIPTS, {"p_ids": ids})).all()
+        }
+        if not found:
+            raise PermanentJobError(f"inbox row(s) {', '.join(ids)} do not exist")
+        batch = _Outcomes(early=session.get_bind().dialect.name == "postgresql")
+        for inbox_id in ids:
+            if inbox_id not in found:
+                log.warning("inbox row %s of job %s does not exist; skipped", inbox_id, job.id)
+                continue
+            row, received_at = found[inbox_id]
+            if row.status in FINAL_STATUSES:
+                continue  # a duplicate wake-up, or discarded meanwhile
+            await _process(session, host, delays, plugin_timeout, row, received_at or row.created_at, batch)
+        await batch.write(session)
 
     handlers.register(PROCESS_JOB, process)
+
+
+class _Outcomes:
+    """What processing a job's events decided, written together once every event was dispatched.
+
+    On SQLite the writes wait for the end of the job: the first write takes the database's
+    single write lock until commit, and holding it through the plugin calls of the remaining
+    events would stall ingestion. Ordering within the job is kept in memory meanwhile. On
+    PostgreSQL (``early``) the object version is upserted before dispatch instead, holding only
+    that object's row lock, so that two workers on one object are serialised.
+    """
+
+    def __init__(self, *, early: bool) -> None:
+        self.early = early
+        self.newest: dict[tuple[str, str, str], int] = {}
+        self.advances: list[tuple[WebhookInboxEvent, int]] = []
+        self.statuses: list[tuple[str, str, dict[str, Any], tuple[str, datetime] | None]] = []
+
+    async def write(self, session: AsyncSession) -> None:
+        for row, version in self.advances:
+            assert row.object_id is not None
+            await advance_object_version(
+                session, row.source, row.instance, row.object_id, version, row.event_id
+            )
+        for inbox_id, expected, values, retry in self.statuses:
+            changed = await set_status(session, inbox_id, [expected], **values)
+            if changed and retry is not None:  # not if discarded meanwhile
+                await enqueue_processing(session, inbox_id, key=retry[0], run_after=retry[1])
+
+
+async def _superseded(session: AsyncSession, row: WebhookInboxEvent, batch: _Outcomes) -> bool:
+    """Whether a newer version of the row's object was processed already (or in this job)."""
+    assert row.object_id is not None and row.object_version is not None
+    if batch.early:
+        return not await advance_object_version(
+            session, row.source, row.instance, row.object_id, row.object_version, row.event_id
+        )
+    key = (row.source, row.instance, row.object_id)
+    newest = batch.newest.get(key)
+    if newest is None:
+        newest = await newest_object_version(session, row.source, row.instance, row.object_id)
+    return newest is not None and newest > row.object_version
 
 
 async def _process(
     session: AsyncSession,
     host: PluginHost,
     delays: list[float],
+    plugin_timeout: float,
     row: WebhookInboxEvent,
     received_at: datetime,
+    batch: _Outcomes,
 ) -> None:
     status = row.status
     ordered = row.object_id is not None and row.object_version is not None
-    early = session.get_bind().dialect.name == "postgresql"
-    if ordered:
-        assert row.object_id is not None and row.object_version is not None
-        if early:
-            newer = not await advance_object_version(
-                session, row.source, row.instance, row.object_id, row.object_version, row.event_id
-            )
-        else:
-            newest = await newest_object_version(session, row.source, row.instance, row.object_id)
-            newer = newest is not None and newest > row.object_version
-        if newer:
-            await set_status(
-                session, row.id, [status], status=InboxStatus.SUPERSEDED.value, next_attempt_at=None
-            )
-            log.info("inbox %s superseded: a newer version of %s was processed", row.id, row.object_id)
-            return
+    if ordered and await _superseded(session, row, batch):
+        values: dict[str, Any] = {"status": InboxStatus.SUPERSEDED.value, "next_attempt_at": None}
+        batch.statuses.append((row.id, status, values, None))
+        log.info("inbox %s superseded: a newer version of %s was processed", row.id, row.object_id)
+        return
     attempt = row.attempts + 1
-    failures = await deliver_webhook(host, delivery_of(row, received_at))
+    failures = await deliver_webhook(host, delivery_of(row, received_at), plugin_timeout=plugin_timeout)
     now = utcnow()
     if not failures:
-        if ordered and not early:
+        if ordered and not batch.early:
             assert row.object_id is not None and row.object_version is not None
-            await advance_object_version(
-                session, row.source, row.instance, row.object_id, row.object_version, row.event_id
-            )
-        await set_status(
-            session,
-            row.id,
-            [status],
-            status=InboxStatus.PROCESSED.value,
-            attempts=attempt,
-            processed_at=now,
-            next_attempt_at=None,
-        )
+            batch.newest[(row.source, row.instance, row.object_id)] = row.object_version
+            batch.advances.append((row, row.object_version))
+        done: dict[str, Any] = {
+            "status": InboxStatus.PROCESSED.value,
+            "attempts": attempt,
+            "processed_at": now,
+        }
+        batch.statuses.append((row.id, status, {**done, "next_attempt_at": None}, None))
         return
     error = "; ".join(f"{f.plugin}: {f.error}" for f in failures)[:_MAX_ERROR_CHARS]
     wait = retry_delay(delays, attempt)
     if wait is None:
-        await set_status(
-            session,
-            row.id,
-            [status],
-            status=InboxStatus.DEAD.value,
-            attempts=attempt,
-            last_error=error,
-            next_attempt_at=None,
-        )
+        dead: dict[str, Any] = {"status": InboxStatus.DEAD.value, "attempts": attempt, "last_error": error}
+        batch.statuses.append((row.id, status, {**dead, "next_attempt_at": None}, None))
         log.warning("inbox %s dead after %d attempt(s): %s", row.id, attempt, error)
         return
     run_after = now + timedelta(seconds=wait)
-    changed = await set_status(
-        session,
-        row.id,
-        [status],
-        status=InboxStatus.PROCESSING.value,
-        attempts=attempt,
-        last_error=error,
-        next_attempt_at=run_after,
-    )
-    if changed:
-        await enqueue_processing(session, row.id, key=f"r{row.replays}a{attempt}", run_after=run_after)
+    failed: dict[str, Any] = {
+        "status": InboxStatus.PROCESSING.value,
+        "attempts": attempt,
+        "last_error": error,
+    }
+    retry = (f"r{row.replays}a{attempt}", run_after)
+    batch.statuses.append((row.id, status, {**failed, "next_attempt_at": run_after}, retry))
     log.info("inbox %s attempt %d failed; retry in %.1f s", row.id, attempt, wait)

@@ -111,7 +111,7 @@ class WebhookService:
         self.sessions = sessions
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
-        self.writer = GroupCommit(sessions)
+        self.writer = GroupCommit(sessions, on_commit=self.notify)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
 
     @classmethod
@@ -178,8 +178,7 @@ class WebhookService:
             },
             received_at=request.received_at,
         )
-        result.stored = await self.writer.store(new_request, checked)
-        await self.notify(result.stored.job_ids)
+        result.stored = await self.writer.store(new_request, checked)  # wakes workers itself
         if self.dedupe is not None:
             await self.dedupe.remember(source.name, source.instance, ids)
         if result.stored.duplicates:

@@ -1,0 +1,143 @@
+"""One processing job per group commit: a batch is one transaction, its events keep their own fate."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from webhooks_inbox_support import make_host
+
+from core.jobs.handlers import JobHandlers
+from core.jobs.models import Job
+from core.jobs.repository import ClaimedJob
+from core.webhooks import PROCESS_JOB, WebhookInboxEvent
+from core.webhooks.repository import NewInboxEvent, NewRequest, store_deliveries
+from hub.webhooks.processing import register_inbox_handlers
+from plugins.sdk import hookimpl
+
+
+class Picky:
+    """Fails for the event ids in ``failing``, hangs for those in ``hanging``, records the rest."""
+
+    LENDHUB_HOOK_API = "1.0"
+
+    def __init__(self, failing: set[str] = frozenset(), hanging: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.failing, self.hanging = failing, hanging
+        self.seen: list[str] = []
+
+    @hookimpl
+    async def webhook_received(self, delivery: Any) -> None:
+        if delivery.event.id in self.hanging:
+            await asyncio.sleep(30)
+        if delivery.event.id in self.failing:
+            raise RuntimeError("downstream said no")
+        self.seen.append(delivery.event.id)
+
+
+def _request(n: int) -> NewRequest:
+    return NewRequest(
+        source="stub-hmac",
+        instance="partner",
+        method="POST",
+        path="/webhooks/stub-hmac/partner",
+        query={},
+        headers={},
+        sealed_headers=None,
+        body=b"{}",
+        verification={"verified": True},
+        received_at=datetime.now(UTC),
+    )
+
+
+def _event(event_id: str, object_id: str | None = None, version: int | None = None) -> NewInboxEvent:
+    return NewInboxEvent(
+        event_id=event_id,
+        event_type="x.y",
+        payload={"id": event_id},
+        object_id=object_id,
+        object_version=version,
+    )
+
+
+async def _store_batch(session_factory, events: list[NewInboxEvent]) -> Job:
+    async with session_factory() as session:
+        await store_deliveries(session, [(_request(n), [event]) for n, event in enumerate(events)])
+        await session.commit()
+        [job] = (await session.scalars(select(Job))).all()
+    return job
+
+
+async def _run(session_factory, plugin: Picky, job: Job, dispatch_timeout: float = 5.0) -> None:
+    handlers = JobHandlers()
+    register_inbox_handlers(
+        handlers, make_host(plugin), retry_delays=[0.0], dispatch_timeout=dispatch_timeout
+    )
+    claimed = ClaimedJob(
+        id=job.id,
+        kind=job.kind,
+        payload=job.payload,
+        attempts=1,
+        max_attempts=5,
+        owner="t",
+        lease_expires_at=None,
+    )
+    async with session_factory() as session:
+        await handlers.get(PROCESS_JOB)(session, job.payload, claimed)
+        await session.commit()
+
+
+async def _statuses(session_factory) -> dict[str, tuple[str, str | None]]:
+    async with session_factory() as session:
+        rows = (await session.scalars(select(WebhookInboxEvent))).all()
+    return {r.event_id: (r.status, r.last_error) for r in rows}
+
+
+async def test_a_batch_is_one_job_and_a_failing_event_fails_alone(session_factory) -> None:
+    job = await _store_batch(session_factory, [_event("a"), _event("b"), _event("c")])
+    assert job.kind == PROCESS_JOB and len(job.payload["inbox_ids"]) == 3
+    plugin = Picky(failing={"b"})
+    await _run(session_factory, plugin, job)
+    statuses = await _statuses(session_factory)
+    assert plugin.seen == ["a", "c"]
+    assert statuses["a"][0] == statuses["c"][0] == "processed"
+    assert statuses["b"][0] == "processing" and "downstream said no" in (statuses["b"][1] or "")
+    async with session_factory() as session:
+        retries = [j for j in (await session.scalars(select(Job))).all() if j.id != job.id]
+        b_row = await session.scalar(select(WebhookInboxEvent).where(WebhookInboxEvent.event_id == "b"))
+    assert [r.payload for r in retries] == [{"inbox_id": b_row.id}]  # the retry is the event's own job
+
+
+async def test_ordering_holds_inside_one_batch(session_factory) -> None:
+    events = [
+        _event("v2", "loan-1", 2),
+        _event("v1", "loan-1", 1),
+        _event("w1", "loan-2", 1),
+        _event("w3", "loan-2", 3),
+    ]
+    job = await _store_batch(session_factory, events)
+    plugin = Picky()
+    await _run(session_factory, plugin, job)
+    statuses = await _statuses(session_factory)
+    assert plugin.seen == ["v2", "w1", "w3"]
+    assert statuses["v1"][0] == "superseded"
+    assert {statuses[e][0] for e in ("v2", "w1", "w3")} == {"processed"}
+
+
+async def test_a_hung_plugin_times_out_and_its_neighbours_are_processed(session_factory) -> None:
+    job = await _store_batch(session_factory, [_event("slow"), _event("quick")])
+    plugin = Picky(hanging={"slow"})
+    started = asyncio.get_running_loop().time()
+    await _run(session_factory, plugin, job, dispatch_timeout=0.2)
+    assert asyncio.get_running_loop().time() - started < 5
+    statuses = await _statuses(session_factory)
+    assert statuses["quick"][0] == "processed"
+    assert statuses["slow"][0] == "processing" and "no answer within 0.2 s" in (statuses["slow"][1] or "")
+
+
+async def test_a_single_event_batch_keeps_the_one_event_payload(session_factory) -> None:
+    job = await _store_batch(session_factory, [_event("solo")])
+    async with session_factory() as session:
+        row = await session.scalar(select(WebhookInboxEvent))
+    assert job.payload == {"inbox_id": row.id}
