@@ -36,6 +36,7 @@ __all__ = [
     "NewRequest",
     "StoredDelivery",
     "advance_object_version",
+    "advance_object_versions",
     "count_refusal",
     "count_rows",
     "enqueue_processing",
@@ -44,6 +45,7 @@ __all__ = [
     "process_job_payload",
     "refusal_counts",
     "set_status",
+    "set_statuses",
     "store_deliveries",
     "store_delivery",
 ]
@@ -322,12 +324,37 @@ async def advance_object_version(
         "p_event_id": event_id,
         "p_now": utcnow(),
     }
-    stmt = _advance_statement(session.get_bind().dialect.name)
+    stmt = _advance_statement(session.get_bind().dialect.name, returning=True)
     return (await session.execute(stmt, params)).scalar_one_or_none() is not None
 
 
+async def advance_object_versions(
+    session: AsyncSession, advances: Sequence[tuple[str, str, str, int, str]]
+) -> None:
+    """``advance_object_version`` for many ``(source, instance, object_id, version, event_id)``.
+
+    One statement executed for every tuple; an older version than the one recorded changes
+    nothing, as with the single form, but nobody is told.
+    """
+    if not advances:
+        return
+    now = utcnow()
+    params = [
+        {
+            "p_source": a[0],
+            "p_instance": a[1],
+            "p_object_id": a[2],
+            "p_version": a[3],
+            "p_event_id": a[4],
+            "p_now": now,
+        }
+        for a in advances
+    ]
+    await session.execute(_advance_statement(session.get_bind().dialect.name, returning=False), params)
+
+
 @functools.cache
-def _advance_statement(dialect: str) -> Any:
+def _advance_statement(dialect: str, *, returning: bool) -> Any:
     """The conditional upsert of ``advance_object_version``, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, WebhookObjectVersion.__table__)
@@ -339,7 +366,7 @@ def _advance_statement(dialect: str) -> Any:
         event_id=bindparam("p_event_id"),
         updated_at=bindparam("p_now", type_=table.c.updated_at.type),
     )
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["source", "instance", "object_id"],
         set_={
             "version": stmt.excluded.version,
@@ -347,7 +374,8 @@ def _advance_statement(dialect: str) -> Any:
             "updated_at": stmt.excluded.updated_at,
         },
         where=table.c.version <= stmt.excluded.version,
-    ).returning(table.c.version)
+    )
+    return upsert.returning(table.c.version) if returning else upsert
 
 
 async def count_refusal(session: AsyncSession, source: str, instance: str, reason: str) -> None:
@@ -408,12 +436,37 @@ async def set_status(session: AsyncSession, inbox_id: str, expected: Sequence[st
     return count == 1
 
 
+async def set_statuses(session: AsyncSession, changes: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
+    """``set_status`` for many ``(inbox_id, expected status, values)``: one statement per shape.
+
+    For outcomes whose caller needs no answer: a row whose status moved on meanwhile (discarded)
+    is left alone, silently.
+    """
+    now = utcnow()
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for inbox_id, expected, values in changes:
+        params = {f"v_{name}": value for name, value in values.items()}
+        params.update(p_id=inbox_id, p_expected_one=expected, v_updated_at=now)
+        shapes.setdefault(tuple(sorted(values)), []).append(params)
+    for columns, params_list in shapes.items():
+        await session.execute(_set_status_statement(columns, many=True), params_list)
+
+
 @functools.cache
-def _set_status_statement(columns: tuple[str, ...]) -> Any:
-    """The conditional update of ``set_status`` for one set of columns, built once per set."""
+def _set_status_statement(columns: tuple[str, ...], *, many: bool = False) -> Any:
+    """The conditional update of ``set_status`` for one set of columns, built once per set.
+
+    The form for many rows takes one expected status: expanding ``IN`` lists cannot be
+    executed many times in one call.
+    """
     table = cast(Table, WebhookInboxEvent.__table__)
+    expected = (
+        table.c.status == bindparam("p_expected_one")
+        if many
+        else table.c.status.in_(bindparam("p_expected", expanding=True))
+    )
     return (
         update(table)
-        .where(table.c.id == bindparam("p_id"), table.c.status.in_(bindparam("p_expected", expanding=True)))
+        .where(table.c.id == bindparam("p_id"), expected)
         .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in (*columns, "updated_at")})
     )

@@ -42,9 +42,11 @@ from core.webhooks.repository import (
     FINAL_STATUSES,
     PROCESS_JOB,
     advance_object_version,
+    advance_object_versions,
     enqueue_processing,
     newest_object_version,
     set_status,
+    set_statuses,
 )
 from plugins.events import PluginFailure
 from plugins.manager import PluginHost
@@ -220,14 +222,17 @@ class _Outcomes:
         self.statuses: list[tuple[str, str, dict[str, Any], tuple[str, datetime] | None]] = []
 
     async def write(self, session: AsyncSession) -> None:
-        for row, version in self.advances:
-            assert row.object_id is not None
-            await advance_object_version(
-                session, row.source, row.instance, row.object_id, version, row.event_id
-            )
+        """A few statements for the whole job, so that SQLite's write lock is held briefly."""
+        await advance_object_versions(
+            session, [(r.source, r.instance, r.object_id or "", v, r.event_id) for r, v in self.advances]
+        )
+        await set_statuses(
+            session, [(i, e, values) for i, e, values, retry in self.statuses if retry is None]
+        )
         for inbox_id, expected, values, retry in self.statuses:
-            changed = await set_status(session, inbox_id, [expected], **values)
-            if changed and retry is not None:  # not if discarded meanwhile
+            if retry is None:
+                continue
+            if await set_status(session, inbox_id, [expected], **values):  # not if discarded meanwhile
                 await enqueue_processing(session, inbox_id, key=retry[0], run_after=retry[1])
 
 
