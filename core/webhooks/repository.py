@@ -298,14 +298,16 @@ async def newest_object_version(
     session: AsyncSession, source: str, instance: str, object_id: str
 ) -> int | None:
     """The newest version processed for the object, or ``None`` if none was."""
-    version: int | None = await session.scalar(
-        select(WebhookObjectVersion.version).where(
-            WebhookObjectVersion.source == source,
-            WebhookObjectVersion.instance == instance,
-            WebhookObjectVersion.object_id == object_id,
-        )
-    )
+    params = {"p_source": source, "p_instance": instance, "p_object_id": object_id}
+    version: int | None = await session.scalar(_NEWEST_VERSION, params)
     return version
+
+
+_NEWEST_VERSION = select(WebhookObjectVersion.version).where(
+    WebhookObjectVersion.source == bindparam("p_source"),
+    WebhookObjectVersion.instance == bindparam("p_instance"),
+    WebhookObjectVersion.object_id == bindparam("p_object_id"),
+)
 
 
 async def advance_object_version(
