@@ -42,6 +42,7 @@ __all__ = [
     "enqueue_processing",
     "inbox_query",
     "newest_object_version",
+    "newest_object_versions",
     "process_job_payload",
     "refusal_counts",
     "set_status",
@@ -303,6 +304,25 @@ async def newest_object_version(
     return version
 
 
+async def newest_object_versions(
+    session: AsyncSession, source: str, instance: str, object_ids: Sequence[str]
+) -> dict[str, int]:
+    """``newest_object_version`` for many objects of one source instance, in one query.
+
+    Objects with no processed version are absent from the result.
+    """
+    if not object_ids:
+        return {}
+    params = {"p_source": source, "p_instance": instance, "p_object_ids": list(object_ids)}
+    rows = (await session.execute(_NEWEST_VERSIONS, params)).all()
+    return {row.object_id: row.version for row in rows}
+
+
+_NEWEST_VERSIONS = select(WebhookObjectVersion.object_id, WebhookObjectVersion.version).where(
+    WebhookObjectVersion.source == bindparam("p_source"),
+    WebhookObjectVersion.instance == bindparam("p_instance"),
+    WebhookObjectVersion.object_id.in_(bindparam("p_object_ids", expanding=True)),
+)
 _NEWEST_VERSION = select(WebhookObjectVersion.version).where(
     WebhookObjectVersion.source == bindparam("p_source"),
     WebhookObjectVersion.instance == bindparam("p_instance"),

@@ -45,6 +45,7 @@ from core.webhooks.repository import (
     advance_object_versions,
     enqueue_processing,
     newest_object_version,
+    newest_object_versions,
     set_status,
     set_statuses,
 )
@@ -192,6 +193,8 @@ def register_inbox_handlers(
         if not found:
             raise PermanentJobError(f"inbox row(s) {', '.join(ids)} do not exist")
         batch = _Outcomes(early=session.get_bind().dialect.name == "postgresql")
+        if not batch.early:
+            await batch.prefetch_versions(session, [row for row, _ in found.values()])
         for inbox_id in ids:
             if inbox_id not in found:
                 log.warning("inbox row %s of job %s does not exist; skipped", inbox_id, job.id)
@@ -217,9 +220,20 @@ class _Outcomes:
 
     def __init__(self, *, early: bool) -> None:
         self.early = early
-        self.newest: dict[tuple[str, str, str], int] = {}
+        self.newest: dict[tuple[str, str, str], int | None] = {}  # None: known to have none
         self.advances: list[tuple[WebhookInboxEvent, int]] = []
         self.statuses: list[tuple[str, str, dict[str, Any], tuple[str, datetime] | None]] = []
+
+    async def prefetch_versions(self, session: AsyncSession, rows: Sequence[WebhookInboxEvent]) -> None:
+        """The newest processed version of the job's ordered objects: one query, not one per event."""
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for row in rows:
+            if row.object_id is not None and row.object_version is not None:
+                wanted.setdefault((row.source, row.instance), set()).add(row.object_id)
+        for (source, instance), object_ids in wanted.items():
+            found = await newest_object_versions(session, source, instance, sorted(object_ids))
+            for object_id in object_ids:
+                self.newest[(source, instance, object_id)] = found.get(object_id)
 
     async def write(self, session: AsyncSession) -> None:
         """A few statements for the whole job, so that SQLite's write lock is held briefly."""
@@ -244,8 +258,9 @@ async def _superseded(session: AsyncSession, row: WebhookInboxEvent, batch: _Out
             session, row.source, row.instance, row.object_id, row.object_version, row.event_id
         )
     key = (row.source, row.instance, row.object_id)
-    newest = batch.newest.get(key)
-    if newest is None:
+    if key in batch.newest:
+        newest = batch.newest[key]
+    else:
         newest = await newest_object_version(session, row.source, row.instance, row.object_id)
     return newest is not None and newest > row.object_version
 

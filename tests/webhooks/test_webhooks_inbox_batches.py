@@ -141,3 +141,18 @@ async def test_a_single_event_batch_keeps_the_one_event_payload(session_factory)
     async with session_factory() as session:
         row = await session.scalar(select(WebhookInboxEvent))
     assert job.payload == {"inbox_id": row.id}
+
+
+async def test_a_later_batch_sees_versions_an_earlier_one_processed(session_factory) -> None:
+    plugin = Picky()
+    await _run(session_factory, plugin, await _store_batch(session_factory, [_event("v5", "loan-9", 5)]))
+    async with session_factory() as session:
+        from sqlalchemy import delete
+
+        await session.execute(delete(Job))  # the first job is done; keep the next one alone
+        await session.commit()
+    job = await _store_batch(session_factory, [_event("v3", "loan-9", 3), _event("v6", "loan-9", 6)])
+    await _run(session_factory, plugin, job)
+    statuses = await _statuses(session_factory)
+    assert plugin.seen == ["v5", "v6"]
+    assert statuses["v3"][0] == "superseded" and statuses["v6"][0] == "processed"
