@@ -45,13 +45,13 @@ class DedupeCache:
             return False
         return int(found) == len(unique)
 
-    async def remember(self, source: str, instance: str, event_ids: Sequence[str]) -> None:
-        """Mark the event ids as stored (``SET NX`` with the TTL)."""
-        if not event_ids:
+    async def remember(self, keys: Sequence[tuple[str, str, str]]) -> None:
+        """Mark ``(source, instance, event_id)`` keys as stored (``SET NX`` with the TTL): one round trip."""
+        if not keys:
             return
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                for event_id in event_ids:
+                for source, instance, event_id in keys:
                     pipe.set(self._key(source, instance, event_id), b"1", nx=True, ex=self.ttl_seconds)
                 await pipe.execute()
         except RedisError:

@@ -53,8 +53,9 @@ class GroupCommit:
     Args:
         sessions: the hub's session factory.
         max_batch: most requests per transaction (bounds the time one lock holder keeps others).
-        on_commit: called with the ids of the jobs a transaction enqueued, once it committed and
-            its requests were answered (to wake workers); its failure is logged, not raised.
+        on_commit: called with each request and what was stored for it, once a transaction
+            committed and its requests were answered (to wake workers, to remember the events
+            in a fast-path cache): one call per transaction. Its failure is logged, not raised.
     """
 
     def __init__(
@@ -62,7 +63,7 @@ class GroupCommit:
         sessions: async_sessionmaker[AsyncSession],
         *,
         max_batch: int = 64,
-        on_commit: Callable[[list[str]], Awaitable[None]] | None = None,
+        on_commit: Callable[[list[tuple[NewRequest, StoredDelivery]]], Awaitable[None]] | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
@@ -110,11 +111,8 @@ class GroupCommit:
             return
         for pending, stored in zip(batch, results, strict=True):
             pending.settle(stored)
-        job_ids = list(dict.fromkeys(job_id for stored in results for job_id in stored.job_ids))
-        if job_ids and self.on_commit is not None:
+        if self.on_commit is not None:
             try:
-                await self.on_commit(job_ids)
+                await self.on_commit([(p.request, stored) for p, stored in zip(batch, results, strict=True)])
             except Exception:
-                log.warning(
-                    "could not wake workers for %s; the sweeper will find them", job_ids, exc_info=True
-                )
+                log.warning("after-commit work failed for a batch of %d", len(batch), exc_info=True)

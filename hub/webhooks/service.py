@@ -111,7 +111,7 @@ class WebhookService:
         self.sessions = sessions
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
-        self.writer = GroupCommit(sessions, on_commit=self.notify)
+        self.writer = GroupCommit(sessions, on_commit=self._after_commit)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
 
     @classmethod
@@ -137,6 +137,17 @@ class WebhookService:
                 log.warning(
                     "could not wake a worker for job %s; the sweeper will find it", job_id, exc_info=True
                 )
+
+    async def _after_commit(self, committed: list[tuple[NewRequest, StoredDelivery]]) -> None:
+        """Once a group commit is durable: wake workers, and let the fast path know the events."""
+        await self.notify(list(dict.fromkeys(j for _, stored in committed for j in stored.job_ids)))
+        if self.dedupe is not None:
+            keys = [
+                (request.source, request.instance, event_id)
+                for request, stored in committed
+                for event_id in [*stored.inserted, *stored.duplicates]
+            ]
+            await self.dedupe.remember(keys)
 
     # -- ingestion -------------------------------------------------------------------------------
 
@@ -178,9 +189,8 @@ class WebhookService:
             },
             received_at=request.received_at,
         )
-        result.stored = await self.writer.store(new_request, checked)  # wakes workers itself
-        if self.dedupe is not None:
-            await self.dedupe.remember(source.name, source.instance, ids)
+        # The writer wakes workers and feeds the fast path once the batch is durable.
+        result.stored = await self.writer.store(new_request, checked)
         if result.stored.duplicates:
             log.info(
                 "webhook %s/%s: %d duplicate event(s) acknowledged",
