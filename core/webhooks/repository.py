@@ -100,12 +100,16 @@ class NewInboxEvent:
 
 @dataclass
 class StoredDelivery:
-    """What ``store_delivery`` did: the new inbox ids, and the event ids that were duplicates."""
+    """What ``store_delivery`` did: the new inbox ids, and the event ids that were duplicates.
+
+    ``skipped`` means nothing was written at all: every event was known to be stored already.
+    """
 
     request_id: str | None = None
     inserted: dict[str, str] = field(default_factory=dict)
     duplicates: list[str] = field(default_factory=list)
     job_ids: list[str] = field(default_factory=list)
+    skipped: bool = False
 
 
 def _insert(session: AsyncSession) -> Any:

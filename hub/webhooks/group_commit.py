@@ -27,6 +27,9 @@ __all__ = ["GroupCommit"]
 
 log = logging.getLogger("lendhub.webhooks.group_commit")
 
+AfterCommit = Callable[[list[tuple[NewRequest, StoredDelivery]]], Awaitable[None]]
+KnownCheck = Callable[[list[tuple[NewRequest, Sequence[NewInboxEvent]]]], Awaitable[list[bool]]]
+
 
 @dataclass
 class _Pending:
@@ -56,6 +59,9 @@ class GroupCommit:
         on_commit: called with each request and what was stored for it, once a transaction
             committed and its requests were answered (to wake workers, to remember the events
             in a fast-path cache): one call per transaction. Its failure is logged, not raised.
+        known: called with a batch's requests and events before it is written; returns, for
+            each, whether all its events are known to be stored already (a fast-path cache, one
+            round trip per batch). Those are answered as duplicates without touching the database.
     """
 
     def __init__(
@@ -64,10 +70,13 @@ class GroupCommit:
         *,
         max_batch: int = 64,
         on_commit: Callable[[list[tuple[NewRequest, StoredDelivery]]], Awaitable[None]] | None = None,
+        known: Callable[[list[tuple[NewRequest, Sequence[NewInboxEvent]]]], Awaitable[list[bool]]]
+        | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self.on_commit = on_commit
+        self.known = known
         self._queue: list[_Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -88,12 +97,31 @@ class GroupCommit:
         while self._queue:
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
             try:
-                await self._write(batch)
+                batch = await self._skip_known(batch)
+                if batch:
+                    await self._write(batch)
             except asyncio.CancelledError:
                 for pending in [*batch, *self._queue]:  # never leave a request waiting forever
                     pending.settle(error=RuntimeError("ingestion was cancelled; retry"))
                 self._queue = []
                 raise
+
+    async def _skip_known(self, batch: list[_Pending]) -> list[_Pending]:
+        """Answer the requests whose events are all known stored; the rest are to be written."""
+        if self.known is None:
+            return batch
+        try:
+            flags = await self.known([(p.request, p.events) for p in batch])
+        except Exception:
+            log.warning("the duplicate fast path failed; writing the whole batch", exc_info=True)
+            return batch
+        rest = []
+        for pending, known in zip(batch, flags, strict=True):
+            if known:
+                pending.settle(StoredDelivery(duplicates=[e.event_id for e in pending.events], skipped=True))
+            else:
+                rest.append(pending)
+        return rest
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:

@@ -111,7 +111,7 @@ class WebhookService:
         self.sessions = sessions
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
-        self.writer = GroupCommit(sessions, on_commit=self._after_commit)
+        self.writer = GroupCommit(sessions, on_commit=self._after_commit, known=self._known)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
 
     @classmethod
@@ -137,6 +137,12 @@ class WebhookService:
                 log.warning(
                     "could not wake a worker for job %s; the sweeper will find it", job_id, exc_info=True
                 )
+
+    async def _known(self, items: list[tuple[NewRequest, Sequence[NewInboxEvent]]]) -> list[bool]:
+        """Which queued requests the Redis fast path knows to be stored already (none without Redis)."""
+        if self.dedupe is None:
+            return [False] * len(items)
+        return await self.dedupe.known([(r.source, r.instance, [e.event_id for e in ev]) for r, ev in items])
 
     async def _after_commit(self, committed: list[tuple[NewRequest, StoredDelivery]]) -> None:
         """Once a group commit is durable: wake workers, and let the fast path know the events."""
@@ -168,9 +174,6 @@ class WebhookService:
         if not checked:
             return result
         ids = [event.event_id for event in checked]
-        if self.dedupe is not None and await self.dedupe.all_seen(source.name, source.instance, ids):
-            result.fast_duplicate = True
-            return result
         shown, hidden = mask_headers(request.headers)
         new_request = NewRequest(
             source=source.name,
@@ -189,8 +192,10 @@ class WebhookService:
             },
             received_at=request.received_at,
         )
-        # The writer wakes workers and feeds the fast path once the batch is durable.
+        # The writer consults the fast path for its whole batch first (known duplicates skip the
+        # database), and after the commit wakes workers and feeds the fast path.
         result.stored = await self.writer.store(new_request, checked)
+        result.fast_duplicate = result.stored.skipped
         if result.stored.duplicates:
             log.info(
                 "webhook %s/%s: %d duplicate event(s) acknowledged",

@@ -100,3 +100,26 @@ async def test_aclose_waits_for_queued_writes(session_factory) -> None:
     await writer.aclose()
     assert all(p.done() for p in pending)
     assert await _inbox_count(session_factory) == 5
+
+
+async def test_known_duplicates_are_answered_without_writing(session_factory) -> None:
+    async def known(items):
+        return [request.path.endswith("/known") for request, _ in items]
+
+    writer = GroupCommit(session_factory, known=known)
+    fresh = _request(1)
+    seen = NewRequest(**{**fresh.__dict__, "path": "/webhooks/standard-webhooks/known"})
+    a, b = await asyncio.gather(writer.store(fresh, [_event(1)]), writer.store(seen, [_event(2)]))
+    assert a.inserted and not a.skipped
+    assert b.skipped and b.duplicates == ["evt-2"] and not b.inserted
+    assert await _inbox_count(session_factory) == 1
+
+
+async def test_a_failing_fast_path_writes_the_whole_batch(session_factory) -> None:
+    async def broken(items):
+        raise ConnectionError("cache down")
+
+    writer = GroupCommit(session_factory, known=broken)
+    results = await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(3)))
+    assert all(r.inserted for r in results)
+    assert await _inbox_count(session_factory) == 3

@@ -9,7 +9,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from webhooks_inbox_support import SECRET, event_body, running_hub, sign
+from webhooks_inbox_support import SECRET, event_body, running_hub, sign, wait_for
 
 from core.jobs import Job
 from core.webhooks import WebhookInboxEvent, WebhookRefusalCount, WebhookRequest
@@ -289,10 +289,31 @@ async def test_redis_fast_path_answers_duplicates_and_db_stays_the_truth(
         service.dedupe.prefix = f"lendhub:test:{time.time_ns()}"
         body = event_body("fast-1")
         assert (await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))).is_success
-        assert await service.dedupe.all_seen("stub-hmac", "partner", ["fast-1"])
+
+        async def remembered():  # right after the commit, off the answer's path
+            return await service.dedupe.all_seen("stub-hmac", "partner", ["fast-1"])
+
+        await wait_for(remembered, within=5)
         assert not await service.dedupe.all_seen("stub-hmac", "partner", ["fast-1", "other"])
+        assert await service.dedupe.known(
+            [("stub-hmac", "partner", ["fast-1"]), ("stub-hmac", "partner", ["x"])]
+        ) == [
+            True,
+            False,
+        ]
+        writes = runtime.sessions
+        opened = 0
+
+        def counting():
+            nonlocal opened
+            opened += 1
+            return writes()
+
+        service.writer.sessions = counting
         again = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
         assert again.status_code == 200
+        assert opened == 0  # answered from the fast path: no database transaction at all
+        service.writer.sessions = writes
         assert await _count(runtime, WebhookInboxEvent) == 1
         await runtime.redis.delete(service.dedupe._key("stub-hmac", "partner", "fast-1"))
         third = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
