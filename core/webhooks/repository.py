@@ -404,16 +404,18 @@ def _advance_statement(dialect: str, *, returning: bool) -> Any:
     return upsert.returning(table.c.version) if returning else upsert
 
 
-async def count_refusal(session: AsyncSession, source: str, instance: str, reason: str) -> None:
-    """Add one to the refusal counter of ``(source, instance, reason)``."""
+async def count_refusal(
+    session: AsyncSession, source: str, instance: str, reason: str, *, n: int = 1
+) -> None:
+    """Add ``n`` to the refusal counter of ``(source, instance, reason)``."""
     insert = _insert(session)
     now = utcnow()
     stmt = insert(WebhookRefusalCount).values(
-        source=source, instance=instance, reason=reason, count=1, last_at=now
+        source=source, instance=instance, reason=reason, count=n, last_at=now
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["source", "instance", "reason"],
-        set_={"count": WebhookRefusalCount.count + 1, "last_at": now},
+        set_={"count": WebhookRefusalCount.count + n, "last_at": now},
     )
     await session.execute(stmt)
 

@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from core.webhooks.repository import NewInboxEvent, NewRequest, StoredDelivery, store_deliveries
+from core.webhooks.repository import (
+    NewInboxEvent,
+    NewRequest,
+    StoredDelivery,
+    count_refusal,
+    store_deliveries,
+)
 
 __all__ = ["GroupCommit"]
 
@@ -78,33 +85,64 @@ class GroupCommit:
         self.on_commit = on_commit
         self.known = known
         self._queue: list[_Pending] = []
+        self._refusals: Counter[tuple[str, str, str]] = Counter()
         self._writer: asyncio.Task[None] | None = None
 
     async def store(self, request: NewRequest, events: Sequence[NewInboxEvent]) -> StoredDelivery:
         """Store one request's events; returns once the transaction holding them committed."""
         item = _Pending(request, events)
         self._queue.append(item)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="webhook-group-commit")
+        self._wake()
         return await item.future
 
-    async def aclose(self) -> None:
-        """Wait until everything queued is written (at shutdown)."""
+    def count_refusal(self, source: str, instance: str, reason: str) -> None:
+        """Count a refused request; written with the next batch, not before the refusal is sent.
+
+        A flood of forged requests thus costs one small transaction per batch, not one each (on
+        SQLite each would take the single write lock). A crash loses at most the counts of the
+        moment; they are operators' counters, not acknowledgements.
+        """
+        self._refusals[(source, instance, reason)] += 1
+        self._wake()
+
+    async def flush(self) -> None:
+        """Wait until everything queued, refusal counts included, is written."""
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
+    aclose = flush  # at shutdown: nothing acknowledged or counted is left unwritten
+
+    def _wake(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain(), name="webhook-group-commit")
+
     async def _drain(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-            try:
+        batch: list[_Pending] = []
+        try:
+            while self._queue or self._refusals:
+                if self._refusals:
+                    await self._write_refusals()
+                if not self._queue:
+                    continue
+                batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 batch = await self._skip_known(batch)
                 if batch:
                     await self._write(batch)
-            except asyncio.CancelledError:
-                for pending in [*batch, *self._queue]:  # never leave a request waiting forever
-                    pending.settle(error=RuntimeError("ingestion was cancelled; retry"))
-                self._queue = []
-                raise
+                batch = []
+        except asyncio.CancelledError:
+            for pending in [*batch, *self._queue]:  # never leave a request waiting forever
+                pending.settle(error=RuntimeError("ingestion was cancelled; retry"))
+            self._queue = []
+            raise
+
+    async def _write_refusals(self) -> None:
+        counts, self._refusals = self._refusals, Counter()
+        try:
+            async with self.sessions() as session, session.begin():
+                for (source, instance, reason), n in sorted(counts.items()):
+                    await count_refusal(session, source, instance, reason, n=n)
+        except Exception:
+            log.warning("could not record %d refusal count(s); dropped", sum(counts.values()), exc_info=True)
 
     async def _skip_known(self, batch: list[_Pending]) -> list[_Pending]:
         """Answer the requests whose events are all known stored; the rest are to be written."""

@@ -82,7 +82,7 @@ async def _read_body(request: Request, limit: int) -> bytes:
 async def _refuse(
     service: WebhookService, request: Request, source: str, instance: str, status: int, slug: str, detail: str
 ) -> JSONResponse:
-    await service.refuse(source, instance, slug)
+    service.refuse(source, instance, slug)
     log.warning("webhook refused: source=%s instance=%s status=%d reason=%s", source, instance, status, slug)
     return problem_response(
         status, slug, _TITLES.get(status, "Webhook refused"), detail, instance=request.url.path

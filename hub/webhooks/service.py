@@ -33,7 +33,6 @@ from core.webhooks.repository import (
     NewInboxEvent,
     NewRequest,
     StoredDelivery,
-    count_refusal,
     count_rows,
     enqueue_processing,
     inbox_query,
@@ -157,10 +156,9 @@ class WebhookService:
 
     # -- ingestion -------------------------------------------------------------------------------
 
-    async def refuse(self, source: str, instance: str, reason: str) -> None:
-        """Count a refusal in its own short transaction."""
-        async with self.sessions() as session, session.begin():
-            await count_refusal(session, source[:100], instance[:100], reason[:100])
+    def refuse(self, source: str, instance: str, reason: str) -> None:
+        """Count a refusal; the writer records the counts with its next transaction."""
+        self.writer.count_refusal(source[:100], instance[:100], reason[:100])
 
     async def ingest(self, source: WebhookSource, request: InboundRequest) -> IngestResult:
         """Verify ``request`` with ``source`` and store its events durably, deduplicated.
@@ -379,7 +377,8 @@ class WebhookService:
         return row
 
     async def refusals(self, session: AsyncSession) -> list[dict[str, Any]]:
-        """The refusal counters, as plain dicts."""
+        """The refusal counters, as plain dicts (this process's pending counts written first)."""
+        await self.writer.flush()
         return [
             {
                 "source": r.source,

@@ -123,3 +123,23 @@ async def test_a_failing_fast_path_writes_the_whole_batch(session_factory) -> No
     results = await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(3)))
     assert all(r.inserted for r in results)
     assert await _inbox_count(session_factory) == 3
+
+
+async def test_refusal_counts_are_written_together_by_the_writer(session_factory) -> None:
+    from core.webhooks.models import WebhookRefusalCount
+
+    sessions = CountingSessions(session_factory)
+    writer = GroupCommit(sessions)
+    for _ in range(50):
+        writer.count_refusal("standard-webhooks", "gc", "webhook-signature-invalid")
+    writer.count_refusal("*", "*", "webhook-source-not-found")
+    await writer.flush()
+    async with session_factory() as session:
+        counts = {
+            (r.source, r.reason): r.count for r in (await session.scalars(select(WebhookRefusalCount))).all()
+        }
+    assert counts == {
+        ("standard-webhooks", "webhook-signature-invalid"): 50,
+        ("*", "webhook-source-not-found"): 1,
+    }
+    assert sessions.opened == 1  # one transaction for all 51
