@@ -13,11 +13,12 @@ handler cannot see: a worker killed mid-job (its lease expires, the job is redon
 database writes were never committed, and its events reach the plugins again: at least once).
 
 Per-object ordering: an event carrying ``object_id`` and ``object_version`` older than the
-newest one processed for that object is marked ``superseded`` and never dispatched. On
-PostgreSQL the object's version row is upserted before dispatch and stays locked until commit,
-so two workers on one object are serialised; on SQLite (one writer, and holding the write lock
-through plugin calls would stall ingestion) it is checked before dispatch, and every write of a
-job waits until all its events were dispatched.
+newest one processed for that object is marked ``superseded`` and never dispatched; within one
+job only each object's newest version is a candidate. On PostgreSQL the candidates' version rows
+are upserted before dispatch, in sorted object order, and stay locked until commit, so two
+workers on one object are serialised and two jobs cannot deadlock; on SQLite (one writer, and
+holding the write lock through plugin calls would stall ingestion) the recorded versions are
+read before dispatch, and every write of a job waits until all its events were dispatched.
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from core.webhooks.repository import (
     advance_object_version,
     advance_object_versions,
     enqueue_processing,
-    newest_object_version,
     newest_object_versions,
     set_status,
     set_statuses,
@@ -193,8 +193,8 @@ def register_inbox_handlers(
         if not found:
             raise PermanentJobError(f"inbox row(s) {', '.join(ids)} do not exist")
         batch = _Outcomes(early=session.get_bind().dialect.name == "postgresql")
-        if not batch.early:
-            await batch.prefetch_versions(session, [row for row, _ in found.values()])
+        live = [row for row, _ in found.values() if row.status not in FINAL_STATUSES]
+        await batch.decide_order(session, live)
         for inbox_id in ids:
             if inbox_id not in found:
                 log.warning("inbox row %s of job %s does not exist; skipped", inbox_id, job.id)
@@ -213,27 +213,58 @@ class _Outcomes:
 
     On SQLite the writes wait for the end of the job: the first write takes the database's
     single write lock until commit, and holding it through the plugin calls of the remaining
-    events would stall ingestion. Ordering within the job is kept in memory meanwhile. On
-    PostgreSQL (``early``) the object version is upserted before dispatch instead, holding only
-    that object's row lock, so that two workers on one object are serialised.
+    events would stall ingestion. On PostgreSQL (``early``) each object's version is upserted
+    before any dispatch instead, holding only that object's row lock until commit, so that two
+    workers on one object are serialised.
     """
 
     def __init__(self, *, early: bool) -> None:
         self.early = early
-        self.newest: dict[tuple[str, str, str], int | None] = {}  # None: known to have none
+        self.allowed: dict[tuple[str, str, str], int | None] = {}  # None: every version superseded
         self.advances: list[tuple[WebhookInboxEvent, int]] = []
         self.statuses: list[tuple[str, str, dict[str, Any], tuple[str, datetime] | None]] = []
 
-    async def prefetch_versions(self, session: AsyncSession, rows: Sequence[WebhookInboxEvent]) -> None:
-        """The newest processed version of the job's ordered objects: one query, not one per event."""
-        wanted: dict[tuple[str, str], set[str]] = {}
+    async def decide_order(self, session: AsyncSession, rows: Sequence[WebhookInboxEvent]) -> None:
+        """Decide, before any dispatch, which version of each ordered object the job may deliver.
+
+        Per object only the job's newest version is a candidate (older ones in the same job are
+        superseded by it), and only if no newer version was processed before. On PostgreSQL the
+        candidates are upserted here in sorted object order: row locks are then always taken in
+        the same order, so two jobs sharing objects cannot deadlock. On SQLite the recorded
+        versions are read in one query per source instance and advanced after dispatch.
+        """
+        newest_in_job: dict[tuple[str, str, str], WebhookInboxEvent] = {}
         for row in rows:
-            if row.object_id is not None and row.object_version is not None:
-                wanted.setdefault((row.source, row.instance), set()).add(row.object_id)
-        for (source, instance), object_ids in wanted.items():
-            found = await newest_object_versions(session, source, instance, sorted(object_ids))
+            if row.object_id is None or row.object_version is None:
+                continue
+            key = (row.source, row.instance, row.object_id)
+            best = newest_in_job.get(key)
+            if best is None or (best.object_version or 0) < row.object_version:
+                newest_in_job[key] = row
+        if self.early:
+            for key in sorted(newest_in_job):
+                top = newest_in_job[key]
+                assert top.object_version is not None
+                ok = await advance_object_version(session, *key, top.object_version, top.event_id)
+                self.allowed[key] = top.object_version if ok else None
+            return
+        by_instance: dict[tuple[str, str], list[str]] = {}
+        for source, instance, object_id in newest_in_job:
+            by_instance.setdefault((source, instance), []).append(object_id)
+        for (source, instance), object_ids in by_instance.items():
+            recorded = await newest_object_versions(session, source, instance, sorted(object_ids))
             for object_id in object_ids:
-                self.newest[(source, instance, object_id)] = found.get(object_id)
+                top_version = newest_in_job[(source, instance, object_id)].object_version
+                assert top_version is not None
+                before = recorded.get(object_id)
+                newer_before = before is not None and before > top_version
+                self.allowed[(source, instance, object_id)] = None if newer_before else top_version
+
+    def superseded(self, row: WebhookInboxEvent) -> bool:
+        """Whether the row's object has a newer version processed already, or in this job."""
+        assert row.object_id is not None and row.object_version is not None
+        allowed = self.allowed.get((row.source, row.instance, row.object_id))
+        return allowed is None or row.object_version < allowed
 
     async def write(self, session: AsyncSession) -> None:
         """A few statements for the whole job, so that SQLite's write lock is held briefly."""
@@ -250,21 +281,6 @@ class _Outcomes:
                 await enqueue_processing(session, inbox_id, key=retry[0], run_after=retry[1])
 
 
-async def _superseded(session: AsyncSession, row: WebhookInboxEvent, batch: _Outcomes) -> bool:
-    """Whether a newer version of the row's object was processed already (or in this job)."""
-    assert row.object_id is not None and row.object_version is not None
-    if batch.early:
-        return not await advance_object_version(
-            session, row.source, row.instance, row.object_id, row.object_version, row.event_id
-        )
-    key = (row.source, row.instance, row.object_id)
-    if key in batch.newest:
-        newest = batch.newest[key]
-    else:
-        newest = await newest_object_version(session, row.source, row.instance, row.object_id)
-    return newest is not None and newest > row.object_version
-
-
 async def _process(
     session: AsyncSession,
     host: PluginHost,
@@ -276,7 +292,7 @@ async def _process(
 ) -> None:
     status = row.status
     ordered = row.object_id is not None and row.object_version is not None
-    if ordered and await _superseded(session, row, batch):
+    if ordered and batch.superseded(row):
         values: dict[str, Any] = {"status": InboxStatus.SUPERSEDED.value, "next_attempt_at": None}
         batch.statuses.append((row.id, status, values, None))
         log.info("inbox %s superseded: a newer version of %s was processed", row.id, row.object_id)
@@ -286,8 +302,7 @@ async def _process(
     now = utcnow()
     if not failures:
         if ordered and not batch.early:
-            assert row.object_id is not None and row.object_version is not None
-            batch.newest[(row.source, row.instance, row.object_id)] = row.object_version
+            assert row.object_version is not None
             batch.advances.append((row, row.object_version))
         done: dict[str, Any] = {
             "status": InboxStatus.PROCESSED.value,
