@@ -156,3 +156,16 @@ async def test_a_later_batch_sees_versions_an_earlier_one_processed(session_fact
     statuses = await _statuses(session_factory)
     assert plugin.seen == ["v5", "v6"]
     assert statuses["v3"][0] == "superseded" and statuses["v6"][0] == "processed"
+
+
+async def test_a_large_batch_is_split_into_jobs_of_bounded_size(session_factory) -> None:
+    from core.webhooks.repository import EVENTS_PER_JOB
+
+    events = [_event(f"e{n}") for n in range(EVENTS_PER_JOB * 2 + 3)]
+    async with session_factory() as session:
+        results = await store_deliveries(session, [(_request(n), [e]) for n, e in enumerate(events)])
+        await session.commit()
+        jobs = (await session.scalars(select(Job))).all()
+    sizes = sorted(len(j.payload.get("inbox_ids", [j.payload.get("inbox_id")])) for j in jobs)
+    assert sizes == [3, EVENTS_PER_JOB, EVENTS_PER_JOB]
+    assert all(len(r.job_ids) == 1 for r in results) and len({r.job_ids[0] for r in results}) == 3

@@ -140,12 +140,17 @@ async def test_body_over_the_limit_is_refused_413_while_streaming(engine, databa
         assert response.status_code == 413
         assert len(read) < 100  # stopped early: the rest was never read
         await _nothing_stored(runtime)
+        counted = (await client.get("/api/webhooks/refusals")).json()  # writes pending counts first
         async with runtime.sessions() as session:
             counter = await session.scalar(select(WebhookRefusalCount))
-        assert (counter.source, counter.instance, counter.reason) == (
+        assert [(c["source"], c["instance"], c["reason"]) for c in counted] == [
+            ("stub-hmac", "partner", "webhook-body-too-large")
+        ]
+        assert (counter.source, counter.instance, counter.reason, counter.count) == (
             "stub-hmac",
             "partner",
             "webhook-body-too-large",
+            1,
         )
 
 
