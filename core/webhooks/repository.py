@@ -24,7 +24,6 @@ from core.jobs.repository import enqueue, job_row
 from core.webhooks.models import (
     InboxStatus,
     WebhookInboxEvent,
-    WebhookObjectVersion,
     WebhookRefusalCount,
     WebhookRequest,
 )
@@ -36,14 +35,10 @@ __all__ = [
     "NewInboxEvent",
     "NewRequest",
     "StoredDelivery",
-    "advance_object_version",
-    "advance_object_versions",
     "count_refusal",
     "count_rows",
     "enqueue_processing",
     "inbox_query",
-    "newest_object_version",
-    "newest_object_versions",
     "process_job_payload",
     "refusal_counts",
     "set_status",
@@ -306,111 +301,6 @@ async def store_deliveries(
         if not result.inserted:
             result.request_id = None
     return results
-
-
-async def newest_object_version(
-    session: AsyncSession, source: str, instance: str, object_id: str
-) -> int | None:
-    """The newest version processed for the object, or ``None`` if none was."""
-    params = {"p_source": source, "p_instance": instance, "p_object_id": object_id}
-    version: int | None = await session.scalar(_NEWEST_VERSION, params)
-    return version
-
-
-async def newest_object_versions(
-    session: AsyncSession, source: str, instance: str, object_ids: Sequence[str]
-) -> dict[str, int]:
-    """``newest_object_version`` for many objects of one source instance, in one query.
-
-    Objects with no processed version are absent from the result.
-    """
-    if not object_ids:
-        return {}
-    params = {"p_source": source, "p_instance": instance, "p_object_ids": list(object_ids)}
-    rows = (await session.execute(_NEWEST_VERSIONS, params)).all()
-    return {row.object_id: row.version for row in rows}
-
-
-_NEWEST_VERSIONS = select(WebhookObjectVersion.object_id, WebhookObjectVersion.version).where(
-    WebhookObjectVersion.source == bindparam("p_source"),
-    WebhookObjectVersion.instance == bindparam("p_instance"),
-    WebhookObjectVersion.object_id.in_(bindparam("p_object_ids", expanding=True)),
-)
-_NEWEST_VERSION = select(WebhookObjectVersion.version).where(
-    WebhookObjectVersion.source == bindparam("p_source"),
-    WebhookObjectVersion.instance == bindparam("p_instance"),
-    WebhookObjectVersion.object_id == bindparam("p_object_id"),
-)
-
-
-async def advance_object_version(
-    session: AsyncSession, source: str, instance: str, object_id: str, version: int, event_id: str
-) -> bool:
-    """Record ``version`` as the object's newest unless a newer one is recorded; ``False`` if it is older.
-
-    One conditional upsert: on PostgreSQL it holds the object's row lock until the caller
-    commits, so two workers on one object are serialised and the older event loses.
-    """
-    params = {
-        "p_source": source,
-        "p_instance": instance,
-        "p_object_id": object_id,
-        "p_version": version,
-        "p_event_id": event_id,
-        "p_now": utcnow(),
-    }
-    stmt = _advance_statement(session.get_bind().dialect.name, returning=True)
-    return (await session.execute(stmt, params)).scalar_one_or_none() is not None
-
-
-async def advance_object_versions(
-    session: AsyncSession, advances: Sequence[tuple[str, str, str, int, str]]
-) -> None:
-    """``advance_object_version`` for many ``(source, instance, object_id, version, event_id)``.
-
-    One statement executed for every tuple; an older version than the one recorded changes
-    nothing, as with the single form, but nobody is told.
-    """
-    if not advances:
-        return
-    now = utcnow()
-    params = [
-        {
-            "p_source": a[0],
-            "p_instance": a[1],
-            "p_object_id": a[2],
-            "p_version": a[3],
-            "p_event_id": a[4],
-            "p_now": now,
-        }
-        for a in advances
-    ]
-    await session.execute(_advance_statement(session.get_bind().dialect.name, returning=False), params)
-
-
-@functools.cache
-def _advance_statement(dialect: str, *, returning: bool) -> Any:
-    """The conditional upsert of ``advance_object_version``, built once per dialect."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = cast(Table, WebhookObjectVersion.__table__)
-    stmt = insert(table).values(
-        source=bindparam("p_source"),
-        instance=bindparam("p_instance"),
-        object_id=bindparam("p_object_id"),
-        version=bindparam("p_version"),
-        event_id=bindparam("p_event_id"),
-        updated_at=bindparam("p_now", type_=table.c.updated_at.type),
-    )
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["source", "instance", "object_id"],
-        set_={
-            "version": stmt.excluded.version,
-            "event_id": stmt.excluded.event_id,
-            "updated_at": stmt.excluded.updated_at,
-        },
-        where=table.c.version <= stmt.excluded.version,
-    )
-    return upsert.returning(table.c.version) if returning else upsert
 
 
 async def count_refusal(

@@ -42,13 +42,11 @@ from core.webhooks.models import InboxStatus, WebhookInboxEvent, WebhookRequest
 from core.webhooks.repository import (
     FINAL_STATUSES,
     PROCESS_JOB,
-    advance_object_version,
-    advance_object_versions,
     enqueue_processing,
-    newest_object_versions,
     set_status,
     set_statuses,
 )
+from core.webhooks.versions import advance_object_version, advance_object_versions, newest_object_versions
 from plugins.events import PluginFailure
 from plugins.manager import PluginHost
 from schemas.api.webhooks import WebhookDelivery, WebhookDeliveryEvent
