@@ -46,21 +46,20 @@ class DedupeCache:
         return int(found) == len(unique)
 
     async def known(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[bool]:
-        """``all_seen`` for many ``(source, instance, event_ids)`` at once: one round trip."""
-        if not items:
-            return []
+        """``all_seen`` for many ``(source, instance, event_ids)`` at once: one ``MGET``."""
+        keyed = [
+            [self._key(source, instance, e) for e in sorted(set(ids))] for source, instance, ids in items
+        ]
+        flat = [key for keys in keyed for key in keys]
+        if not flat:
+            return [False] * len(items)
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for source, instance, event_ids in items:
-                    pipe.exists(*(self._key(source, instance, e) for e in sorted(set(event_ids))))
-                counts = await pipe.execute()
+            values = await self.redis.mget(flat)
         except RedisError:
             log.warning("webhook dedupe cache unavailable; falling back to the database", exc_info=True)
             return [False] * len(items)
-        return [
-            bool(event_ids) and int(count) == len(set(event_ids))
-            for (_, _, event_ids), count in zip(items, counts, strict=True)
-        ]
+        present = {key for key, value in zip(flat, values, strict=True) if value is not None}
+        return [bool(keys) and all(key in present for key in keys) for keys in keyed]
 
     async def remember(self, keys: Sequence[tuple[str, str, str]]) -> None:
         """Mark ``(source, instance, event_id)`` keys as stored (``SET NX`` with the TTL): one round trip."""
