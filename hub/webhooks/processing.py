@@ -2,8 +2,8 @@
 
 The first attempt of the events one group commit stored is one job, processed in one
 transaction: one claim, one read and one commit for the batch instead of for each event. Each
-event's outcome is still its own (a failing event does not hold back its neighbours), and each
-retry is a job of its own. When a plugin raises (or a coroutine hook outlives the dispatch
+event's outcome is still its own (a failing event does not hold back its neighbours), each
+retry is a job of its own, and a batch job that failed once is split into one job per event. When a plugin raises (or a coroutine hook outlives the dispatch
 timeout), the handler records the error on the inbox row and enqueues the next attempt with
 ``run_after`` from the configured schedule (jitter added), all in the job's own transaction;
 once the schedule is exhausted the row is ``dead`` with the last error kept. Retrying this way,
@@ -190,8 +190,15 @@ def register_inbox_handlers(
         }
         if not found:
             raise PermanentJobError(f"inbox row(s) {', '.join(ids)} do not exist")
-        batch = _Outcomes(early=session.get_bind().dialect.name == "postgresql")
         live = [row for row, _ in found.values() if row.status not in FINAL_STATUSES]
+        if len(ids) > 1 and job.attempts > 1:
+            # The batch failed before (a worker died in it, or the database refused it): each
+            # event now gets a job of its own, so one poison event cannot sink its batch-mates.
+            for row in live:
+                await enqueue_processing(session, row.id, key=f"split-{job.id}")
+            log.warning("job %s failed on attempt %d; split into %d", job.id, job.attempts - 1, len(live))
+            return
+        batch = _Outcomes(early=session.get_bind().dialect.name == "postgresql")
         await batch.decide_order(session, live)
         for inbox_id in ids:
             if inbox_id not in found:

@@ -169,3 +169,29 @@ async def test_a_large_batch_is_split_into_jobs_of_bounded_size(session_factory)
     sizes = sorted(len(j.payload.get("inbox_ids", [j.payload.get("inbox_id")])) for j in jobs)
     assert sizes == [3, EVENTS_PER_JOB, EVENTS_PER_JOB]
     assert all(len(r.job_ids) == 1 for r in results) and len({r.job_ids[0] for r in results}) == 3
+
+
+async def test_a_batch_that_failed_before_is_split_into_one_job_per_event(session_factory) -> None:
+    job = await _store_batch(session_factory, [_event("p"), _event("q"), _event("r")])
+    handlers = JobHandlers()
+    plugin = Picky()
+    register_inbox_handlers(handlers, make_host(plugin), retry_delays=[0.0], dispatch_timeout=5.0)
+    second_attempt = ClaimedJob(
+        id=job.id,
+        kind=job.kind,
+        payload=job.payload,
+        attempts=2,
+        max_attempts=5,
+        owner="t",
+        lease_expires_at=None,
+    )
+    async with session_factory() as session:
+        await handlers.get(PROCESS_JOB)(session, job.payload, second_attempt)
+        await session.commit()
+        jobs = [j for j in (await session.scalars(select(Job))).all() if j.id != job.id]
+    assert plugin.seen == []  # nothing dispatched by the failed batch itself
+    assert sorted(len(j.payload) for j in jobs) == [1, 1, 1] and all("inbox_id" in j.payload for j in jobs)
+    for split in jobs:
+        await _run(session_factory, plugin, split)
+    assert sorted(plugin.seen) == ["p", "q", "r"]
+    assert {status for status, _ in (await _statuses(session_factory)).values()} == {"processed"}
