@@ -3,9 +3,11 @@
 The first attempt of the events one group commit stored is one job, processed in one
 transaction: one claim, one read and one commit for the batch instead of for each event. Each
 event's outcome is still its own (a failing event does not hold back its neighbours), each
-retry is a job of its own, and a batch job that failed once is split into one job per event. When a plugin raises (or a coroutine hook outlives the dispatch
-timeout), the handler records the error on the inbox row and enqueues the next attempt with
-``run_after`` from the configured schedule (jitter added), all in the job's own transaction;
+retry is a job of its own, and a batch job that failed once is split into one job per event.
+
+When a plugin raises (or a coroutine hook outlives the dispatch timeout), the handler records
+the error on the inbox row and enqueues the next attempt with ``run_after`` from the configured
+schedule (jitter added), all in the job's own transaction;
 once the schedule is exhausted the row is ``dead`` with the last error kept. Retrying this way,
 rather than by raising, keeps the webhook schedule apart from the job system's generic backoff
 and leaves the row's history in one place. The job system's own retries still cover what the
