@@ -11,7 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -23,6 +23,7 @@ __all__ = [
     "check_database",
     "make_engine",
     "make_session_factory",
+    "make_sqlite_thread_engine",
     "mask_url",
     "upgrade_database",
 ]
@@ -79,6 +80,22 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     options.update(kwargs)
     return create_async_engine(parsed, **options)
+
+
+def make_sqlite_thread_engine(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for work done whole in one thread.
+
+    aiosqlite hands every DBAPI call to its thread and back, several per statement; a writer
+    that runs a whole transaction in one thread of its own saves those hops (measured on
+    ingestion: about a sixth more webhooks per second). ``None`` for anything but a SQLite
+    file (PostgreSQL, or an in-memory database another engine could not share).
+    """
+    url = engine.url
+    if not _is_sqlite(url) or _sqlite_file(url) is None:
+        return None
+    sync_engine = create_engine(url.set(drivername="sqlite+pysqlite"))
+    event.listen(sync_engine, "connect", _sqlite_pragmas)
+    return sync_engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

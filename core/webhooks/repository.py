@@ -17,6 +17,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.db import new_id, utcnow
 from core.jobs.models import Job
@@ -45,6 +46,7 @@ __all__ = [
     "set_statuses",
     "store_deliveries",
     "store_delivery",
+    "write_deliveries",
 ]
 
 PROCESS_JOB = "webhook.process"
@@ -115,7 +117,7 @@ class StoredDelivery:
     skipped: bool = False
 
 
-def _insert(session: AsyncSession) -> Any:
+def _insert(session: AsyncSession | Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -209,7 +211,17 @@ async def store_delivery(
 async def store_deliveries(
     session: AsyncSession, items: Sequence[tuple[NewRequest, Sequence[NewInboxEvent]]]
 ) -> list[StoredDelivery]:
+    """``write_deliveries`` in an async session."""
+    return await session.run_sync(write_deliveries, items)
+
+
+def write_deliveries(
+    session: Session, items: Sequence[tuple[NewRequest, Sequence[NewInboxEvent]]]
+) -> list[StoredDelivery]:
     """``store_delivery`` for many requests at once, in about three statements whatever their number.
+
+    Synchronous, so that a SQLite writer can run it whole in a thread of its own
+    (``hub.database.make_sqlite_thread_engine``); ``store_deliveries`` is the async form.
 
     The same semantics, batched for group commit: request rows, then every new inbox row in one
     ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (duplicates within the batch are dropped
@@ -268,7 +280,7 @@ async def store_deliveries(
                 }
             )
     # Core inserts on the tables, not the ORM bulk path: no per-row mapper bookkeeping.
-    await session.execute(insert(WebhookRequest.__table__), requests)
+    session.execute(insert(WebhookRequest.__table__), requests)
     inserted: set[str] = set()
     if rows:
         stmt = (
@@ -276,7 +288,7 @@ async def store_deliveries(
             .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
             .returning(WebhookInboxEvent.__table__.c.id)
         )
-        inserted = set((await session.execute(stmt, rows)).scalars())
+        inserted = set((session.execute(stmt, rows)).scalars())
     new_ids: list[str] = []
     for owner, row in zip(owners, rows, strict=True):
         result = results[owner]
@@ -290,13 +302,13 @@ async def store_deliveries(
         # claim and one transaction per job in the worker. Retries and replays get one each.
         chunks = [new_ids[i : i + EVENTS_PER_JOB] for i in range(0, len(new_ids), EVENTS_PER_JOB)]
         jobs = [job_row(PROCESS_JOB, process_job_payload(chunk), now=now) for chunk in chunks]
-        await session.execute(insert(Job.__table__), jobs)
+        session.execute(insert(Job.__table__), jobs)
         job_of = {inbox_id: job["id"] for job, chunk in zip(jobs, chunks, strict=True) for inbox_id in chunk}
         for result in results:
             result.job_ids.extend(dict.fromkeys(job_of[i] for i in result.inserted.values()))
     empty = [r.request_id for r in results if not r.inserted and r.request_id is not None]
     if empty:
-        await session.execute(delete(WebhookRequest).where(WebhookRequest.id.in_(empty)))
+        session.execute(delete(WebhookRequest).where(WebhookRequest.id.in_(empty)))
     for result in results:
         if not result.inserted:
             result.request_id = None

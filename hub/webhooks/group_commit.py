@@ -9,7 +9,9 @@ time, so one bad request cannot fail its neighbours.
 
 The writer is a task of its own rather than one of the waiting requests: every await inside a
 request's handler resumes through the whole ASGI middleware stack, and a transaction awaits the
-database several times, so writing from a shallow task is markedly cheaper per request.
+database several times, so writing from a shallow task is markedly cheaper per request. On a
+SQLite file the transaction itself runs whole in one thread of its own, on a synchronous engine,
+instead of hopping to aiosqlite's thread and back for every DBAPI call.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from core.webhooks.repository import (
     NewInboxEvent,
@@ -28,6 +33,7 @@ from core.webhooks.repository import (
     StoredDelivery,
     count_refusal,
     store_deliveries,
+    write_deliveries,
 )
 
 __all__ = ["GroupCommit"]
@@ -69,6 +75,8 @@ class GroupCommit:
         known: called with a batch's requests and events before it is written; returns, for
             each, whether all its events are known to be stored already (a fast-path cache, one
             round trip per batch). Those are answered as duplicates without touching the database.
+        thread_engine: a synchronous engine on the same database (a SQLite file): batches are
+            then written in one thread of its own. Disposed by ``aclose``.
     """
 
     def __init__(
@@ -76,14 +84,17 @@ class GroupCommit:
         sessions: async_sessionmaker[AsyncSession],
         *,
         max_batch: int = 64,
-        on_commit: Callable[[list[tuple[NewRequest, StoredDelivery]]], Awaitable[None]] | None = None,
-        known: Callable[[list[tuple[NewRequest, Sequence[NewInboxEvent]]]], Awaitable[list[bool]]]
-        | None = None,
+        on_commit: AfterCommit | None = None,
+        known: KnownCheck | None = None,
+        thread_engine: Engine | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self.on_commit = on_commit
         self.known = known
+        self._thread_engine = thread_engine
+        self._thread_sessions = sessionmaker(thread_engine) if thread_engine is not None else None
+        self._thread: ThreadPoolExecutor | None = None
         self._queue: list[_Pending] = []
         self._refusals: Counter[tuple[str, str, str]] = Counter()
         self._writer: asyncio.Task[None] | None = None
@@ -110,7 +121,14 @@ class GroupCommit:
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
-    aclose = flush  # at shutdown: nothing acknowledged or counted is left unwritten
+    async def aclose(self) -> None:
+        """At shutdown: write everything queued, then release the writer's own thread and engine."""
+        await self.flush()
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+        if self._thread_engine is not None:
+            self._thread_engine.dispose()
 
     def _wake(self) -> None:
         if self._writer is None or self._writer.done():
@@ -161,11 +179,28 @@ class GroupCommit:
                 rest.append(pending)
         return rest
 
+    async def _store(self, items: list[tuple[NewRequest, Sequence[NewInboxEvent]]]) -> list[StoredDelivery]:
+        """Write and commit one batch: in the writer's own thread when it has one."""
+        maker = self._thread_sessions
+        if maker is None:
+            async with self.sessions() as session:
+                results = await store_deliveries(session, items)
+                await session.commit()
+            return results
+
+        def write() -> list[StoredDelivery]:
+            with maker() as session:
+                stored = write_deliveries(session, items)
+                session.commit()
+            return stored
+
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-writer")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, write)
+
     async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with self.sessions() as session:
-                results = await store_deliveries(session, [(p.request, p.events) for p in batch])
-                await session.commit()
+            results = await self._store([(p.request, p.events) for p in batch])
         except asyncio.CancelledError:
             raise
         except Exception as exc:
