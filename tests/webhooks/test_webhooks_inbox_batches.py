@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from webhooks_inbox_support import make_host
 
-from core.jobs.handlers import JobHandlers
+from core.jobs.handlers import JobHandlers, PermanentJobError
 from core.jobs.models import Job
 from core.jobs.repository import ClaimedJob
 from core.webhooks import PROCESS_JOB, WebhookInboxEvent
@@ -195,3 +196,41 @@ async def test_a_batch_that_failed_before_is_split_into_one_job_per_event(sessio
         await _run(session_factory, plugin, split)
     assert sorted(plugin.seen) == ["p", "q", "r"]
     assert {status for status, _ in (await _statuses(session_factory)).values()} == {"processed"}
+
+
+@pytest.mark.parametrize(
+    "payload", [{}, {"inbox_ids": []}, {"inbox_ids": [1, 2]}, {"inbox_ids": "abc"}, {"inbox_id": 7}]
+)
+async def test_a_malformed_job_payload_fails_permanently(session_factory, payload) -> None:
+    handlers = JobHandlers()
+    register_inbox_handlers(handlers, make_host(Picky()), retry_delays=[0.0], dispatch_timeout=5.0)
+    job = ClaimedJob(
+        id="j",
+        kind=PROCESS_JOB,
+        payload=payload,
+        attempts=1,
+        max_attempts=5,
+        owner="t",
+        lease_expires_at=None,
+    )
+    async with session_factory() as session:
+        with pytest.raises(PermanentJobError, match="no inbox_id or inbox_ids"):
+            await handlers.get(PROCESS_JOB)(session, payload, job)
+
+
+async def test_a_job_whose_rows_are_all_gone_fails_permanently(session_factory) -> None:
+    handlers = JobHandlers()
+    register_inbox_handlers(handlers, make_host(Picky()), retry_delays=[0.0], dispatch_timeout=5.0)
+    payload = {"inbox_ids": ["missing-1", "missing-2"]}
+    job = ClaimedJob(
+        id="j",
+        kind=PROCESS_JOB,
+        payload=payload,
+        attempts=1,
+        max_attempts=5,
+        owner="t",
+        lease_expires_at=None,
+    )
+    async with session_factory() as session:
+        with pytest.raises(PermanentJobError, match="do not exist"):
+            await handlers.get(PROCESS_JOB)(session, payload, job)
