@@ -18,7 +18,7 @@ from core.webhooks.repository import (
     NewInboxEvent,
     NewRequest,
     StoredDelivery,
-    store_delivery,
+    store_deliveries,
 )
 
 __all__ = [
@@ -33,5 +33,5 @@ __all__ = [
     "WebhookRefusalCount",
     "WebhookRequest",
     "WebhookSourceInstance",
-    "store_delivery",
+    "store_deliveries",
 ]

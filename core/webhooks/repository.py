@@ -45,7 +45,6 @@ __all__ = [
     "set_status",
     "set_statuses",
     "store_deliveries",
-    "store_delivery",
     "write_deliveries",
 ]
 
@@ -105,7 +104,7 @@ class NewInboxEvent:
 
 @dataclass
 class StoredDelivery:
-    """What ``store_delivery`` did: the new inbox ids, and the event ids that were duplicates.
+    """What storing one request did: the new inbox ids, and the event ids that were duplicates.
 
     ``skipped`` means nothing was written at all: every event was known to be stored already.
     """
@@ -134,80 +133,6 @@ async def enqueue_processing(
     )
 
 
-async def store_delivery(
-    session: AsyncSession, request: NewRequest, events: Sequence[NewInboxEvent]
-) -> StoredDelivery:
-    """Write the raw request and each new event with its processing job, in the caller's transaction.
-
-    An event whose ``(source, instance, event_id)`` is stored already is a duplicate: it is
-    skipped, concurrent copies included (``ON CONFLICT DO NOTHING``). When every event was a
-    duplicate the raw request row is removed again, so a retried delivery leaves no trace.
-    """
-    result = StoredDelivery()
-    request_id = new_id()
-    session.add(
-        WebhookRequest(
-            id=request_id,
-            source=request.source,
-            instance=request.instance,
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers=dict(request.headers),
-            sealed_headers=request.sealed_headers,
-            body=request.body,
-            verification=dict(request.verification),
-            received_at=request.received_at,
-        )
-    )
-    await session.flush()
-    insert = _insert(session)
-    now = utcnow()
-    seen: set[str] = set()
-    for event in events:
-        if event.event_id in seen:  # the same id twice in one request counts once
-            result.duplicates.append(event.event_id)
-            continue
-        seen.add(event.event_id)
-        inbox_id = new_id()
-        stmt = (
-            insert(WebhookInboxEvent)
-            .values(
-                id=inbox_id,
-                request_id=request_id,
-                source=request.source,
-                instance=request.instance,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                payload=dict(event.payload),
-                object_id=event.object_id,
-                object_version=event.object_version,
-                occurred_at=event.occurred_at,
-                status=InboxStatus.RECEIVED.value,
-                attempts=0,
-                replays=0,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
-            .returning(WebhookInboxEvent.id)
-        )
-        if (await session.execute(stmt)).scalar_one_or_none() is None:
-            result.duplicates.append(event.event_id)
-            continue
-        result.inserted[event.event_id] = inbox_id
-        # The row was inserted just now, so its first job cannot exist yet: no dedupe key needed.
-        result.job_ids.append(await enqueue(session, PROCESS_JOB, {"inbox_id": inbox_id}))
-    if result.inserted:
-        result.request_id = request_id
-    else:
-        row = await session.get(WebhookRequest, request_id)
-        if row is not None:
-            await session.delete(row)
-        await session.flush()
-    return result
-
-
 async def store_deliveries(
     session: AsyncSession, items: Sequence[tuple[NewRequest, Sequence[NewInboxEvent]]]
 ) -> list[StoredDelivery]:
@@ -218,7 +143,7 @@ async def store_deliveries(
 def write_deliveries(
     session: Session, items: Sequence[tuple[NewRequest, Sequence[NewInboxEvent]]]
 ) -> list[StoredDelivery]:
-    """``store_delivery`` for many requests at once, in about three statements whatever their number.
+    """Store many requests and their events at once, in about three statements whatever their number.
 
     Synchronous, so that a SQLite writer can run it whole in a thread of its own
     (``hub.database.make_sqlite_thread_engine``); ``store_deliveries`` is the async form.

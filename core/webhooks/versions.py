@@ -21,24 +21,14 @@ from core.webhooks.models import WebhookObjectVersion
 __all__ = [
     "advance_object_version",
     "advance_object_versions",
-    "newest_object_version",
     "newest_object_versions",
 ]
-
-
-async def newest_object_version(
-    session: AsyncSession, source: str, instance: str, object_id: str
-) -> int | None:
-    """The newest version processed for the object, or ``None`` if none was."""
-    params = {"p_source": source, "p_instance": instance, "p_object_id": object_id}
-    version: int | None = await session.scalar(_NEWEST_VERSION, params)
-    return version
 
 
 async def newest_object_versions(
     session: AsyncSession, source: str, instance: str, object_ids: Sequence[str]
 ) -> dict[str, int]:
-    """``newest_object_version`` for many objects of one source instance, in one query.
+    """The newest version processed for each of these objects of one source instance, in one query.
 
     Objects with no processed version are absent from the result.
     """
@@ -53,11 +43,6 @@ _NEWEST_VERSIONS = select(WebhookObjectVersion.object_id, WebhookObjectVersion.v
     WebhookObjectVersion.source == bindparam("p_source"),
     WebhookObjectVersion.instance == bindparam("p_instance"),
     WebhookObjectVersion.object_id.in_(bindparam("p_object_ids", expanding=True)),
-)
-_NEWEST_VERSION = select(WebhookObjectVersion.version).where(
-    WebhookObjectVersion.source == bindparam("p_source"),
-    WebhookObjectVersion.instance == bindparam("p_instance"),
-    WebhookObjectVersion.object_id == bindparam("p_object_id"),
 )
 
 

@@ -33,20 +33,8 @@ class DedupeCache:
     def _key(self, source: str, instance: str, event_id: str) -> str:
         return f"{self.prefix}:{source}:{instance}:{event_id}"
 
-    async def all_seen(self, source: str, instance: str, event_ids: Sequence[str]) -> bool:
-        """``True`` only when every event id is known to be stored already."""
-        unique = sorted(set(event_ids))
-        if not unique:
-            return False
-        try:
-            found = await self.redis.exists(*(self._key(source, instance, e) for e in unique))
-        except RedisError:
-            log.warning("webhook dedupe cache unavailable; falling back to the database", exc_info=True)
-            return False
-        return int(found) == len(unique)
-
     async def known(self, items: Sequence[tuple[str, str, Sequence[str]]]) -> list[bool]:
-        """``all_seen`` for many ``(source, instance, event_ids)`` at once: one ``MGET``."""
+        """For each ``(source, instance, event_ids)``: are all its events known stored? One ``MGET``."""
         keyed = [
             [self._key(source, instance, e) for e in sorted(set(ids))] for source, instance, ids in items
         ]
