@@ -175,6 +175,33 @@ def wrk_rate(report: str) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a live process has used (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle so far (Linux ``/proc/stat``; 0 elsewhere)."""
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_report(before: dict[str, float], after: dict[str, float], accepted: int) -> str:
+    """Where the CPU went during the hub's run, per accepted webhook."""
+    per = {k: 1000 * (after[k] - before[k]) / max(accepted, 1) for k in before}
+    return (
+        f"CPU per accepted webhook: API {per['api']:.2f} ms, workers {per['workers']:.2f} ms "
+        f"(while the load ran), whole machine {per['machine']:.2f} ms"
+    )
+
+
 def wait_http(url: str, deadline: float = 30.0) -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
@@ -316,7 +343,7 @@ def main() -> None:
         return proc
 
     try:
-        start([*uvicorn, "--port", str(hub_port), "bench.webhook_bench_app:hub_app"])
+        hub = start([*uvicorn, "--port", str(hub_port), "bench.webhook_bench_app:hub_app"])
         start([*uvicorn, "--port", str(base_port), "bench.webhook_bench_app:baseline_app"])
         workers = [start([PYTHON, "-m", "bench.webhook_bench_app", "worker"]) for _ in range(2)]
         wait_http(f"http://127.0.0.1:{hub_port}/healthz")
@@ -334,7 +361,18 @@ def main() -> None:
         valid_ids = {s.msg_id for s in shots if s.valid}
         bad = sum(1 for s in shots if not s.valid)
 
+        worker_cpu: dict[int, float] = {}  # last known, per pid: a killed worker's CPU is not lost
+
+        def cpu_now() -> dict[str, float]:
+            worker_cpu.update({w.pid: cpu_seconds(w.pid) for w in workers if w.poll() is None})
+            return {
+                "api": cpu_seconds(hub.pid),
+                "workers": sum(worker_cpu.values()),
+                "machine": machine_busy_seconds(),
+            }
+
         def kill_and_replace() -> None:
+            cpu_now()
             workers[0].send_signal(signal.SIGKILL)
             workers.append(start([PYTHON, "-m", "bench.webhook_bench_app", "worker"]))
             print("  (killed a worker with SIGKILL mid-run and started another)")
@@ -349,10 +387,12 @@ def main() -> None:
             print(base_report)
             print("--- hub (wrk; a worker is killed halfway) ---")
             timer = threading.Timer(args.duration / 2, kill_and_replace)
+            cpu_before = cpu_now()
             timer.start()
             hub_report = run_wrk(hub_url, shots, secret, args.concurrency, args.duration, tmp)
-            print(hub_report)
             timer.join()
+            print(hub_report)
+            print(cpu_report(cpu_before, cpu_now(), wrk_requests(hub_report)))
             for name, report_text in (("baseline", base_report), ("hub", hub_report)):
                 sent = wrk_requests(report_text)
                 wrapped = " (wrapped around: later requests were replays)" if sent > len(shots) else ""
