@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from plugins.manager import PluginHost, make_plugin_manager
 
@@ -23,7 +24,26 @@ from .settings import Settings, load_settings
 from .webhooks import admin as webhook_admin
 from .webhooks import ingest as webhook_ingest
 
-__all__ = ["create_app"]
+__all__ = ["LendHubApp", "create_app"]
+
+
+class LendHubApp(FastAPI):
+    """FastAPI, except that partner webhooks go straight to their endpoint.
+
+    ``POST /webhooks/{source}/{instance}`` skips the middleware stack and routing (see
+    ``hub.webhooks.ingest``); every other request, and anything on that path that the route would
+    not match, is served by FastAPI as usual.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection: a webhook directly, anything else through FastAPI."""
+        params = webhook_ingest.ingest_params(scope)
+        if params is None:
+            await super().__call__(scope, receive, send)
+            return
+        scope["app"] = self
+        scope["path_params"] = params
+        await webhook_ingest.serve_ingest(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, host: PluginHost | None = None) -> FastAPI:
@@ -49,11 +69,11 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
                 await service.writer.aclose()  # webhooks acknowledged are written before close
             await runtime.aclose()
 
-    app = FastAPI(title="LendHub", version="0.1.0", lifespan=lifespan)
+    app = LendHubApp(title="LendHub", version="0.1.0", lifespan=lifespan)
     app.state.plugin_host = host
     app.state.settings = settings
     install_problem_handlers(app)
-    app.include_router(webhook_ingest.router)  # first: the hot path is matched before any other
+    app.include_router(webhook_ingest.router)  # documented here; LendHubApp serves it directly
     app.include_router(health.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)

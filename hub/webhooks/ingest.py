@@ -5,52 +5,40 @@ reading the rest), answer a handshake, verify (401/400 from the source's ``Webho
 write the request and its events to the inbox in one transaction, and only then send the
 source's 2xx reply. Every refusal is problem+json with the rejection's slug as its type, is
 counted per source, instance and reason, and is logged without the payload.
+
+The endpoint is a plain ASGI callable, ``serve_ingest``. Partners hit this path at volume, and
+it needs only the path parameters, the headers and the body: FastAPI's per-request machinery
+(the middleware stack, dependency solving, a ``Request`` with its lazily built URL) cost about
+as much CPU as verifying and storing the webhook. ``router`` declares the path as an ordinary,
+documented route that calls ``serve_ingest``; ``hub.app`` sends matching requests to it
+directly, ahead of the middleware stack.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 from fastapi.routing import APIRoute
-from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope, Send
 
 from core.db import utcnow
 from plugins.sdk import InboundRequest, WebhookRejected, WebhookReply
 
 from ..api.problems import problem_response
-from .deps import get_webhook_service
+from .deps import webhook_service_of
 from .service import WebhookService
 from .sources import SourceInstanceError, UnknownSource
 
-__all__ = ["router"]
+__all__ = ["INGEST_PATH", "ingest_params", "router", "serve_ingest"]
 
 log = logging.getLogger("lendhub.webhooks.ingest")
 
 
-class _IngestRoute(APIRoute):
-    """Declared and documented like any route, but served without per-request dependency solving.
-
-    Ingestion is the one path partners hit at volume. Solving its parameters through FastAPI's
-    dependency machinery was about a sixth of its CPU per request; the endpoint needs nothing but
-    the two path parameters, which routing has already extracted.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-
-        async def handler(request: Request) -> Response:
-            params = request.path_params
-            response: Response = await endpoint(params["source"], params["instance"], request)
-            return response
-
-        return handler
-
-
-router = APIRouter(tags=["webhooks"], route_class=_IngestRoute)
+INGEST_PATH = "/webhooks/{source}/{instance}"
+_PREFIX = "/webhooks/"
 
 _TITLES = {
     401: "Webhook not authenticated",
@@ -60,33 +48,102 @@ _TITLES = {
 }
 
 
+def ingest_params(scope: Scope) -> dict[str, str] | None:
+    """``source`` and ``instance`` when ``scope`` is a POST to ``INGEST_PATH``; ``None`` otherwise.
+
+    Matches exactly what the declared route matches (two non-empty segments, no trailing slash),
+    so anything else still reaches FastAPI and gets its usual 404, 405 or redirect.
+    """
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    if not path.startswith(_PREFIX):
+        return None
+    parts = path[len(_PREFIX) :].split("/")
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        return None
+    return {"source": parts[0], "instance": parts[1]}
+
+
+async def serve_ingest(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ingest endpoint as an ASGI app; ``scope`` carries ``app`` and ``path_params``.
+
+    An unexpected error is answered like the rest of the API's (a 500 problem naming no
+    internals, the traceback in the log), since no middleware stands behind this callable.
+    """
+    params = scope["path_params"]
+    try:
+        response = await _receive_webhook(scope["app"], params["source"], params["instance"], scope, receive)
+    except Exception:
+        log.exception("unhandled error on POST %s", scope["path"])
+        response = problem_response(
+            500, "internal-error", "Internal error", "see the server log", instance=scope["path"]
+        )
+    await response(scope, receive, send)
+
+
+class _IngestRoute(APIRoute):
+    """Declared and documented like any route; served by ``serve_ingest`` once routing matched."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``serve_ingest`` for a POST; FastAPI's own 405 for any other method on the path."""
+        if self.methods and scope["method"] not in self.methods:
+            await super().handle(scope, receive, send)
+            return
+        await serve_ingest(scope, receive, send)
+
+
+router = APIRouter(tags=["webhooks"], route_class=_IngestRoute)
+
+
+@router.post(INGEST_PATH, include_in_schema=True, summary="Receive a partner webhook")
+async def receive_webhook(source: str, instance: str) -> None:
+    """Verify a partner's webhook on its raw bytes and store it in the inbox before answering.
+
+    Answers the source's own reply (usually 200) once the events are durable; refusals are
+    problem+json: 401 bad or stale signature, 400 undecryptable or unparsable, 404 unknown
+    source or instance, 413 body over the limit.
+    """
+    raise AssertionError("served by serve_ingest")  # pragma: no cover - documents the route only
+
+
 class _TooLarge(Exception):
     pass
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+class _Disconnected(Exception):
+    pass
+
+
+async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
     """The body, refusing as soon as it exceeds ``limit`` (declared or actually streamed)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge
+    for name, value in scope["headers"]:
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise _TooLarge
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise _Disconnected
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise _TooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def _refuse(
-    service: WebhookService, request: Request, source: str, instance: str, status: int, slug: str, detail: str
-) -> JSONResponse:
+def _refuse(
+    service: WebhookService, path: str, source: str, instance: str, status: int, slug: str, detail: str
+) -> Response:
     service.refuse(source, instance, slug)
     log.warning("webhook refused: source=%s instance=%s status=%d reason=%s", source, instance, status, slug)
-    return problem_response(
-        status, slug, _TITLES.get(status, "Webhook refused"), detail, instance=request.url.path
-    )
+    return problem_response(status, slug, _TITLES.get(status, "Webhook refused"), detail, instance=path)
 
 
 def _response(reply: WebhookReply) -> Response:
@@ -98,34 +155,34 @@ def _response(reply: WebhookReply) -> Response:
     )
 
 
-@router.post("/webhooks/{source}/{instance}", include_in_schema=True, summary="Receive a partner webhook")
-async def receive_webhook(source: str, instance: str, request: Request) -> Response:
-    """Verify a partner's webhook on its raw bytes and store it in the inbox before answering."""
-    service = await get_webhook_service(request)
-    settings = request.app.state.runtime.settings
+async def _receive_webhook(app: Any, source: str, instance: str, scope: Scope, receive: Receive) -> Response:
+    service = webhook_service_of(app)
+    settings = app.state.runtime.settings
+    path: str = scope["path"]
     try:
         webhook_source = await service.sources.resolve(service.sessions, source, instance)
     except UnknownSource:
         detail = "no webhook source of that name"
-        return await _refuse(service, request, "*", "*", 404, "webhook-source-not-found", detail)
+        return _refuse(service, path, "*", "*", 404, "webhook-source-not-found", detail)
     except SourceInstanceError:
         detail = "no enabled instance of that name for this source"
-        return await _refuse(service, request, source, "*", 404, "webhook-source-not-found", detail)
+        return _refuse(service, path, source, "*", 404, "webhook-source-not-found", detail)
     try:
-        body = await _read_body(request, settings.webhook_max_body_bytes)
+        body = await _read_body(scope, receive, settings.webhook_max_body_bytes)
     except _TooLarge:
         detail = f"the body exceeds {settings.webhook_max_body_bytes} bytes"
-        return await _refuse(service, request, source, instance, 413, "webhook-body-too-large", detail)
-    except ClientDisconnect:
+        return _refuse(service, path, source, instance, 413, "webhook-body-too-large", detail)
+    except _Disconnected:
         # The partner hung up mid-body: nothing was verified or stored, and nobody hears an answer.
         log.info("webhook %s/%s: client disconnected before the body was complete", source, instance)
         return Response(status_code=400)
     now = utcnow()
+    query: bytes = scope["query_string"]
     inbound = InboundRequest(
-        method=request.method,
-        path=request.url.path,
-        query=dict(request.query_params),
-        headers={name.lower(): value for name, value in request.headers.items()},
+        method="POST",
+        path=path,
+        query=dict(parse_qsl(query.decode("latin-1"), keep_blank_values=True)) if query else {},
+        headers={name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]},
         body=body,
         received_at=now,
     )
@@ -135,5 +192,5 @@ async def receive_webhook(source: str, instance: str, request: Request) -> Respo
             return _response(handshake)
         result = await service.ingest(webhook_source, inbound)
     except WebhookRejected as exc:
-        return await _refuse(service, request, source, instance, exc.status, exc.slug, str(exc))
+        return _refuse(service, path, source, instance, exc.status, exc.slug, str(exc))
     return _response(webhook_source.reply(inbound, result.events, now=now))
