@@ -96,4 +96,6 @@ async def test_unexpected_error_is_a_500_problem_and_stores_nothing(engine, data
         assert any(r.exc_info for r in caplog.records), "the traceback is logged"
         assert await _inbox_rows(runtime) == 0
         ok = event_body("after-500")
-        assert (await client.post("/webhooks/stub-hmac/partner", content=ok, headers=sign(ok))).status_code == 200
+        assert (
+            await client.post("/webhooks/stub-hmac/partner", content=ok, headers=sign(ok))
+        ).status_code == 200
