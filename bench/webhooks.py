@@ -356,7 +356,7 @@ def main() -> None:
         secret = created.json()["secret"]
         # wrk replays the planned requests in a loop: plan enough that it never wraps around, so
         # that it sends the mix the bench promises (10 % duplicates, 1 % forged), not mostly replays.
-        events = args.events if args.load == "python" else max(args.events, 2000 * args.duration)
+        events = args.events if args.load == "python" else max(args.events, 5000 * args.duration)
         shots = plan(events)
         valid_ids = {s.msg_id for s in shots if s.valid}
         bad = sum(1 for s in shots if not s.valid)

@@ -1,7 +1,8 @@
 """Engines, sessions, the start-up database check and programmatic migrations.
 
-SQLite is tuned for the embedded default: WAL (readers never block the writer), a busy timeout
-(a second writer waits instead of failing at once) and enforced foreign keys. PostgreSQL gets a
+SQLite is tuned for the embedded default: WAL (readers never block the writer), enforced foreign
+keys, and statements run on the event loop's thread, a writer waiting for the write lock
+asleep on the loop rather than blocking it (``hub.sqlite_inline``). PostgreSQL gets a
 pre-pinged pool so a restarted server does not hand out dead connections.
 """
 
@@ -11,10 +12,12 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from .sqlite_inline import InlineConnection, WalCheckpointer, inline_connector
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -23,7 +26,6 @@ __all__ = [
     "check_database",
     "make_engine",
     "make_session_factory",
-    "make_sqlite_thread_engine",
     "mask_url",
     "upgrade_database",
 ]
@@ -65,48 +67,48 @@ def _sqlite_file(url: URL) -> Path | None:
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL.
 
-    For a SQLite file the parent directory is created (``var/`` on a fresh checkout) and every
-    connection gets WAL, a busy timeout and foreign keys. Extra keyword arguments go to
-    ``create_async_engine``.
+    For a SQLite file the parent directory is created (``var/`` on a fresh checkout). SQLite
+    runs on the event loop's own thread (``hub.sqlite_inline``), with WAL, foreign keys, and a
+    thread that checkpoints the WAL. Extra keyword arguments go to ``create_async_engine``.
     """
     parsed = make_url(url)
     if _is_sqlite(parsed):
-        path = _sqlite_file(parsed)
-        if path is not None:
-            path.expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, **kwargs)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
+        return _make_sqlite_engine(parsed, **kwargs)
     options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
     options.update(kwargs)
     return create_async_engine(parsed, **options)
 
 
-def make_sqlite_thread_engine(engine: AsyncEngine) -> Engine | None:
-    """A synchronous engine on the same SQLite file, for work done whole in one thread.
+def _make_sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
+    database = url.database or ":memory:"
+    path = _sqlite_file(url)
+    if path is not None:
+        path = path.expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        database = str(path)
+    pragmas = ["PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=0"]
+    if database != ":memory:" and "memory" not in database:
+        pragmas += ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL"]
+    checkpointer = WalCheckpointer(path) if path is not None else None
+    if checkpointer is not None:
+        pragmas.append("PRAGMA wal_autocheckpoint=0")  # the checkpointer's thread does it
+    connect = inline_connector(
+        database,
+        pragmas=pragmas,
+        busy_timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+        uri=str(url.query.get("uri", "")).lower() in ("1", "true"),
+    )
 
-    aiosqlite hands every DBAPI call to its thread and back, several per statement; a writer
-    that runs a whole transaction in one thread of its own saves those hops (measured on
-    ingestion: about a sixth more webhooks per second). ``None`` for anything but a SQLite
-    file (PostgreSQL, or an in-memory database another engine could not share).
-    """
-    url = engine.url
-    if not _is_sqlite(url) or _sqlite_file(url) is None:
-        return None
-    sync_engine = create_engine(url.set(drivername="sqlite+pysqlite"))
-    event.listen(sync_engine, "connect", _sqlite_pragmas)
-    return sync_engine
+    async def connect_inline() -> InlineConnection:
+        connection = await connect()
+        if checkpointer is not None:
+            checkpointer.start()
+        return connection
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
+    engine = create_async_engine(url, async_creator=connect_inline, **kwargs)
+    if checkpointer is not None:
+        event.listen(engine.sync_engine, "engine_disposed", lambda _engine: checkpointer.stop())
+    return engine
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -128,10 +130,6 @@ async def check_database(engine: AsyncEngine, *, within: float = 10.0) -> None:
     except TimeoutError as exc:
         raise DatabaseUnavailable(str(engine.url), f"no answer within {within:g} s") from exc
     except Exception as exc:
-        if engine.dialect.name == "sqlite":
-            # aiosqlite stops its thread after a failed connect without awaiting it; give the
-            # thread a moment so it does not report to an event loop that has since closed.
-            await asyncio.sleep(0.05)
         raise DatabaseUnavailable(str(engine.url), _root_cause(exc)) from exc
 
 

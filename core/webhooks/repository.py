@@ -145,8 +145,7 @@ def write_deliveries(
 ) -> list[StoredDelivery]:
     """Store many requests and their events at once, in about three statements whatever their number.
 
-    Synchronous, so that a SQLite writer can run it whole in a thread of its own
-    (``hub.database.make_sqlite_thread_engine``); ``store_deliveries`` is the async form.
+    Synchronous, for ``Session.run_sync``; ``store_deliveries`` is the async form.
 
     The same semantics, batched for group commit: request rows, then every new inbox row in one
     ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (duplicates within the batch are dropped

@@ -7,11 +7,8 @@ transaction, then the next batch, until the queue is empty. Each request still r
 after the transaction holding its rows committed. A batch that fails is retried one request at a
 time, so one bad request cannot fail its neighbours.
 
-The writer is a task of its own rather than one of the waiting requests: every await inside a
-request's handler resumes through the whole ASGI middleware stack, and a transaction awaits the
-database several times, so writing from a shallow task is markedly cheaper per request. On a
-SQLite file the transaction itself runs whole in one thread of its own, on a synchronous engine,
-instead of hopping to aiosqlite's thread and back for every DBAPI call.
+The writer is a task of its own rather than one of the waiting requests, so that a request's
+handler awaits one future instead of every step of a transaction.
 """
 
 from __future__ import annotations
@@ -20,12 +17,9 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import sessionmaker
 
 from core.webhooks.repository import (
     NewInboxEvent,
@@ -33,7 +27,6 @@ from core.webhooks.repository import (
     StoredDelivery,
     count_refusal,
     store_deliveries,
-    write_deliveries,
 )
 
 __all__ = ["GroupCommit"]
@@ -75,8 +68,6 @@ class GroupCommit:
         known: called with a batch's requests and events before it is written; returns, for
             each, whether all its events are known to be stored already (a fast-path cache, one
             round trip per batch). Those are answered as duplicates without touching the database.
-        thread_engine: a synchronous engine on the same database (a SQLite file): batches are
-            then written in one thread of its own. Disposed by ``aclose``.
     """
 
     def __init__(
@@ -86,15 +77,11 @@ class GroupCommit:
         max_batch: int = 64,
         on_commit: AfterCommit | None = None,
         known: KnownCheck | None = None,
-        thread_engine: Engine | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self.on_commit = on_commit
         self.known = known
-        self._thread_engine = thread_engine
-        self._thread_sessions = sessionmaker(thread_engine) if thread_engine is not None else None
-        self._thread: ThreadPoolExecutor | None = None
         self._queue: list[_Pending] = []
         self._refusals: Counter[tuple[str, str, str]] = Counter()
         self._writer: asyncio.Task[None] | None = None
@@ -122,13 +109,8 @@ class GroupCommit:
             await asyncio.shield(self._writer)
 
     async def aclose(self) -> None:
-        """At shutdown: write everything queued, then release the writer's own thread and engine."""
+        """At shutdown: write everything queued."""
         await self.flush()
-        if self._thread is not None:
-            self._thread.shutdown(wait=True)
-            self._thread = None
-        if self._thread_engine is not None:
-            self._thread_engine.dispose()
 
     def _wake(self) -> None:
         if self._writer is None or self._writer.done():
@@ -180,23 +162,10 @@ class GroupCommit:
         return rest
 
     async def _store(self, items: list[tuple[NewRequest, Sequence[NewInboxEvent]]]) -> list[StoredDelivery]:
-        """Write and commit one batch: in the writer's own thread when it has one."""
-        maker = self._thread_sessions
-        if maker is None:
-            async with self.sessions() as session:
-                results = await store_deliveries(session, items)
-                await session.commit()
-            return results
-
-        def write() -> list[StoredDelivery]:
-            with maker() as session:
-                stored = write_deliveries(session, items)
-                session.commit()
-            return stored
-
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-writer")
-        return await asyncio.get_running_loop().run_in_executor(self._thread, write)
+        async with self.sessions() as session:
+            results = await store_deliveries(session, items)
+            await session.commit()
+        return results
 
     async def _write(self, batch: list[_Pending]) -> None:
         try:

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.jobs.handlers import JobQueue
@@ -42,7 +42,6 @@ from core.webhooks.repository import (
 from plugins.manager import PluginHost
 from plugins.sdk import InboundRequest, WebhookEvent, WebhookRejected, WebhookSource
 
-from ..database import make_sqlite_thread_engine
 from .dedupe import DedupeCache
 from .group_commit import GroupCommit
 from .intake import checked_events, mask_headers
@@ -92,7 +91,6 @@ class WebhookService:
         box: the secret box sealing instance secrets and credential headers.
         sessions: session factory on the hub database.
         jobs: wakes workers after a commit; ``None`` leaves it to the sweeper.
-        thread_engine: a synchronous engine on the same SQLite file, for the ingestion writer.
         redis: enables the duplicate fast path when set.
         dedupe_ttl_seconds: how long the fast path remembers a stored event.
     """
@@ -106,16 +104,13 @@ class WebhookService:
         jobs: JobQueue | None = None,
         redis: Redis | None = None,
         dedupe_ttl_seconds: int = 86_400,
-        thread_engine: Engine | None = None,
     ) -> None:
         self.host = host
         self.box = box
         self.sessions = sessions
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
-        self.writer = GroupCommit(
-            sessions, on_commit=self._after_commit, known=self._known, thread_engine=thread_engine
-        )
+        self.writer = GroupCommit(sessions, on_commit=self._after_commit, known=self._known)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
 
     @classmethod
@@ -128,7 +123,6 @@ class WebhookService:
             jobs=runtime.jobs,
             redis=runtime.redis,
             dedupe_ttl_seconds=runtime.settings.webhook_dedupe_ttl_seconds,
-            thread_engine=make_sqlite_thread_engine(runtime.engine),
         )
 
     async def notify(self, job_ids: Sequence[str]) -> None:

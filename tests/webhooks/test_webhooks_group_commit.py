@@ -143,32 +143,3 @@ async def test_refusal_counts_are_written_together_by_the_writer(session_factory
         ("*", "webhook-source-not-found"): 1,
     }
     assert sessions.opened == 1  # one transaction for all 51
-
-
-async def test_on_a_sqlite_file_batches_are_written_in_the_writers_own_thread(
-    engine, session_factory
-) -> None:
-    import threading
-
-    from hub.database import make_sqlite_thread_engine
-
-    thread_engine = make_sqlite_thread_engine(engine)
-    if engine.dialect.name != "sqlite":
-        assert thread_engine is None  # PostgreSQL keeps the async path
-        return
-    assert thread_engine is not None
-    threads: set[str] = set()
-    from sqlalchemy import event
-
-    @event.listens_for(thread_engine, "before_cursor_execute")
-    def _seen(*_args) -> None:
-        threads.add(threading.current_thread().name)
-
-    writer = GroupCommit(session_factory, thread_engine=thread_engine)
-    good = [writer.store(_request(n), [_event(n)]) for n in range(6)]
-    bad = writer.store(_request(99), [_event(99, payload={"not json": object()})])
-    outcomes = await asyncio.gather(*good, bad, return_exceptions=True)
-    await writer.aclose()
-    assert all(not isinstance(o, BaseException) for o in outcomes[:6]) and isinstance(outcomes[6], Exception)
-    assert await _inbox_count(session_factory) == 6
-    assert threads and all(name.startswith("webhook-writer") for name in threads)

@@ -1,0 +1,201 @@
+"""SQLite on the loop's thread: the write lock is awaited without blocking the loop, and given up
+with a clear error after the busy timeout; reads never wait; transactions hold; checkpoints run
+in their own thread."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+import time
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from hub.database import make_engine
+from hub.sqlite_inline import WalCheckpointer, inline_connector, writes
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("SELECT 1", False),
+        ("  select * FROM t", False),
+        ("(SELECT 1) UNION (SELECT 2)", False),
+        ("PRAGMA journal_mode", False),
+        ("EXPLAIN QUERY PLAN SELECT 1", False),
+        ("BEGIN IMMEDIATE", False),
+        ("COMMIT", False),
+        ("ROLLBACK", False),
+        ("ATTACH DATABASE 'x' AS x", False),
+        ("INSERT INTO t VALUES (1)", True),
+        ("\n  update t SET a = 1", True),
+        ("DELETE FROM t", True),
+        ("REPLACE INTO t VALUES (1)", True),
+        ("CREATE TABLE t (a)", True),
+        ("WITH c AS (SELECT 1) UPDATE t SET a = 1", True),  # a CTE may end in a write
+        ("SAVEPOINT sa_1", True),
+        ("", False),
+    ],
+)
+def test_statements_that_write_take_the_lock_first(sql, expected):
+    assert writes(sql) is expected
+
+
+def _engine(path, busy_timeout: float = 10.0):
+    connect = inline_connector(
+        str(path), pragmas=["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=0"], busy_timeout=busy_timeout
+    )
+    return create_async_engine(f"sqlite+aiosqlite:///{path}", async_creator=connect)
+
+
+async def _make_table(engine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (a INTEGER)"))
+
+
+def _hold_write_lock(path) -> sqlite3.Connection:
+    """Another process's writer, as far as SQLite can tell: holds the lock until rolled back."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+async def test_a_writer_waiting_for_the_lock_leaves_the_loop_free(tmp_path):
+    path = tmp_path / "x.db"
+    engine = _engine(path)
+    await _make_table(engine)
+    other = _hold_write_lock(path)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def write() -> float:
+        started = time.monotonic()
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+        return time.monotonic() - started
+
+    tick_task = asyncio.create_task(ticker())
+    try:
+        writer = asyncio.create_task(write())
+        await asyncio.sleep(0.2)
+        assert not writer.done(), "the write must wait for the lock"
+        ticks_while_waiting = ticks
+        other.rollback()  # release the lock: the writer gets it within a few milliseconds
+        waited = await asyncio.wait_for(writer, 2)
+    finally:
+        tick_task.cancel()
+        other.close()
+    assert ticks_while_waiting >= 10, "the loop kept running while the writer waited"
+    assert 0.2 <= waited < 1.0
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    await engine.dispose()
+
+
+async def test_the_lock_is_given_up_after_the_busy_timeout_with_nothing_written(tmp_path):
+    path = tmp_path / "x.db"
+    engine = _engine(path, busy_timeout=0.2)
+    await _make_table(engine)
+    other = _hold_write_lock(path)
+    try:
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with engine.begin() as conn:
+                await conn.execute(text("INSERT INTO t VALUES (1)"))
+        assert 0.2 <= time.monotonic() - started < 2.0
+    finally:
+        other.rollback()
+        other.close()
+    async with engine.begin() as conn:  # the connection is still usable once the lock is free
+        await conn.execute(text("INSERT INTO t VALUES (2)"))
+        assert (await conn.execute(text("SELECT a FROM t"))).scalars().all() == [2]
+    await engine.dispose()
+
+
+async def test_reads_do_not_wait_for_a_writer(tmp_path):
+    path = tmp_path / "x.db"
+    engine = _engine(path, busy_timeout=0.1)
+    await _make_table(engine)
+    other = _hold_write_lock(path)
+    other.execute("INSERT INTO t VALUES (7)")  # not committed: readers must not see it
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
+    finally:
+        other.rollback()
+        other.close()
+    await engine.dispose()
+
+
+async def test_a_transaction_is_atomic_and_rolls_back_whole(tmp_path):
+    path = tmp_path / "x.db"
+    engine = _engine(path)
+    await _make_table(engine)
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO t VALUES (1)"))
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+            raise RuntimeError("abort")
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (3)"))
+        # a read after a write sees the transaction's own writes
+        assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT a FROM t"))).scalars().all() == [3]
+    await engine.dispose()
+
+
+async def test_every_statement_runs_on_the_loops_thread(tmp_path):
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    threads: set[str] = set()
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _seen(*_args: object) -> None:
+        threads.add(threading.current_thread().name)
+
+    await _make_table(engine)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (1)"))
+        await conn.execute(text("SELECT * FROM t"))
+    await engine.dispose()
+    assert threads == {threading.current_thread().name}
+
+
+async def test_the_wal_is_checkpointed_by_the_thread_and_it_stops_on_dispose(tmp_path):
+    def checkpointers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "sqlite-checkpoint"}
+
+    others = checkpointers()  # engines of other tests may still have theirs
+    path = tmp_path / "x.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    await _make_table(engine)
+    size_before = path.stat().st_size
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE big (b BLOB)"))
+        for _ in range(50):
+            await conn.execute(text("INSERT INTO big VALUES (randomblob(8000))"))
+    for _ in range(100):  # the rows reach the database file only by a checkpoint
+        if path.stat().st_size > size_before + 400_000:
+            break
+        await asyncio.sleep(0.05)
+    assert path.stat().st_size > size_before + 400_000
+    assert len(checkpointers() - others) == 1
+    await engine.dispose()
+    assert checkpointers() - others == set()
+
+
+def test_a_checkpointer_never_creates_a_missing_database(tmp_path):
+    path = tmp_path / "absent.db"
+    checkpointer = WalCheckpointer(path, interval=0.01)
+    checkpointer.start()
+    time.sleep(0.1)
+    checkpointer.stop()
+    assert not path.exists()
