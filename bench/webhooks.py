@@ -184,6 +184,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def servers_cpu_seconds(names: frozenset[str] = frozenset({"postgres", "redis-server"})) -> float:
+    """CPU the local database and Redis server processes have used (live ones only: approximate)."""
+    total = 0.0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "comm").read_text().strip() in names:
+                total += cpu_seconds(int(proc.name))
+        except OSError:
+            continue
+    return total
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds all cores spent not idle so far (Linux ``/proc/stat``; 0 elsewhere)."""
     try:
@@ -198,7 +210,7 @@ def cpu_report(before: dict[str, float], after: dict[str, float], accepted: int)
     per = {k: 1000 * (after[k] - before[k]) / max(accepted, 1) for k in before}
     return (
         f"CPU per accepted webhook: API {per['api']:.2f} ms, workers {per['workers']:.2f} ms "
-        f"(while the load ran), whole machine {per['machine']:.2f} ms"
+        f"(while the load ran), PostgreSQL + Redis {per['servers']:.2f} ms, whole machine {per['machine']:.2f} ms"
     )
 
 
@@ -368,6 +380,7 @@ def main() -> None:
             return {
                 "api": cpu_seconds(hub.pid),
                 "workers": sum(worker_cpu.values()),
+                "servers": servers_cpu_seconds(),
                 "machine": machine_busy_seconds(),
             }
 

@@ -19,7 +19,6 @@ from core.db import utcnow
 from core.webhooks.models import WebhookObjectVersion
 
 __all__ = [
-    "advance_object_version",
     "advance_object_versions",
     "newest_object_versions",
 ]
@@ -46,36 +45,20 @@ _NEWEST_VERSIONS = select(WebhookObjectVersion.object_id, WebhookObjectVersion.v
 )
 
 
-async def advance_object_version(
-    session: AsyncSession, source: str, instance: str, object_id: str, version: int, event_id: str
-) -> bool:
-    """Record ``version`` as the object's newest unless a newer one is recorded; ``False`` if it is older.
-
-    One conditional upsert: on PostgreSQL it holds the object's row lock until the caller
-    commits, so two workers on one object are serialised and the older event loses.
-    """
-    params = {
-        "p_source": source,
-        "p_instance": instance,
-        "p_object_id": object_id,
-        "p_version": version,
-        "p_event_id": event_id,
-        "p_now": utcnow(),
-    }
-    stmt = _advance_statement(session.get_bind().dialect.name, returning=True)
-    return (await session.execute(stmt, params)).scalar_one_or_none() is not None
-
-
 async def advance_object_versions(
     session: AsyncSession, advances: Sequence[tuple[str, str, str, int, str]]
-) -> None:
-    """``advance_object_version`` for many ``(source, instance, object_id, version, event_id)``.
+) -> set[tuple[str, str, str]]:
+    """Record each ``(source, instance, object_id, version, event_id)`` as its object's newest.
 
-    One statement executed for every tuple; an older version than the one recorded changes
-    nothing, as with the single form, but nobody is told.
+    One conditional upsert, executed for every tuple (a multi-row statement where the driver
+    allows): an older version than the one recorded changes nothing. Returns the
+    ``(source, instance, object_id)`` that advanced. On PostgreSQL each row lock is held until
+    the caller commits, so two workers on one object are serialised and the older event loses;
+    rows are locked in the order given, so callers that sort cannot deadlock one another. An
+    object must appear at most once.
     """
     if not advances:
-        return
+        return set()
     now = utcnow()
     params = [
         {
@@ -88,12 +71,13 @@ async def advance_object_versions(
         }
         for a in advances
     ]
-    await session.execute(_advance_statement(session.get_bind().dialect.name, returning=False), params)
+    rows = (await session.execute(_advance_statement(session.get_bind().dialect.name), params)).all()
+    return {(row.source, row.instance, row.object_id) for row in rows}
 
 
 @functools.cache
-def _advance_statement(dialect: str, *, returning: bool) -> Any:
-    """The conditional upsert of ``advance_object_version``, built once per dialect."""
+def _advance_statement(dialect: str) -> Any:
+    """The conditional upsert of ``advance_object_versions``, built once per dialect."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = cast(Table, WebhookObjectVersion.__table__)
     stmt = insert(table).values(
@@ -113,4 +97,4 @@ def _advance_statement(dialect: str, *, returning: bool) -> Any:
         },
         where=table.c.version <= stmt.excluded.version,
     )
-    return upsert.returning(table.c.version) if returning else upsert
+    return upsert.returning(table.c.source, table.c.instance, table.c.object_id)

@@ -48,7 +48,7 @@ from core.webhooks.repository import (
     set_status,
     set_statuses,
 )
-from core.webhooks.versions import advance_object_version, advance_object_versions, newest_object_versions
+from core.webhooks.versions import advance_object_versions, newest_object_versions
 from plugins.events import PluginFailure
 from plugins.manager import PluginHost
 from schemas.api.webhooks import WebhookDelivery, WebhookDeliveryEvent
@@ -236,9 +236,10 @@ class _Outcomes:
 
         Per object only the job's newest version is a candidate (older ones in the same job are
         superseded by it), and only if no newer version was processed before. On PostgreSQL the
-        candidates are upserted here in sorted object order: row locks are then always taken in
-        the same order, so two jobs sharing objects cannot deadlock. On SQLite the recorded
-        versions are read in one query per source instance and advanced after dispatch.
+        candidates are upserted here, in one statement, in sorted object order: row locks are then
+        always taken in the same order, so two jobs sharing objects cannot deadlock. On SQLite
+        the recorded versions are read in one query per source instance and advanced after
+        dispatch.
         """
         newest_in_job: dict[tuple[str, str, str], WebhookInboxEvent] = {}
         for row in rows:
@@ -249,11 +250,13 @@ class _Outcomes:
             if best is None or (best.object_version or 0) < row.object_version:
                 newest_in_job[key] = row
         if self.early:
-            for key in sorted(newest_in_job):
-                top = newest_in_job[key]
-                assert top.object_version is not None
-                ok = await advance_object_version(session, *key, top.object_version, top.event_id)
-                self.allowed[key] = top.object_version if ok else None
+            candidates = [
+                (*key, newest_in_job[key].object_version or 0, newest_in_job[key].event_id)
+                for key in sorted(newest_in_job)
+            ]
+            advanced = await advance_object_versions(session, candidates)
+            for key, top in newest_in_job.items():
+                self.allowed[key] = top.object_version if key in advanced else None
             return
         by_instance: dict[tuple[str, str], list[str]] = {}
         for source, instance, object_id in newest_in_job:
