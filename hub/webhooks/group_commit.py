@@ -14,6 +14,7 @@ handler awaits one future instead of every step of a transaction.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -62,6 +63,9 @@ class GroupCommit:
     Args:
         sessions: the hub's session factory.
         max_batch: most requests per transaction (bounds the time one lock holder keeps others).
+        refusal_delay: seconds within which refusal counts are written (one transaction).
+        max_writers: transactions in flight at once. One for SQLite, which has one writer anyway;
+            more on PostgreSQL, where the next batch is written while the last one commits.
         on_commit: called with each request and what was stored for it, once a transaction
             committed and its requests were answered (to wake workers, to remember the events
             in a fast-path cache): one call per transaction. Its failure is logged, not raised.
@@ -75,8 +79,10 @@ class GroupCommit:
         sessions: async_sessionmaker[AsyncSession],
         *,
         max_batch: int = 64,
+        max_writers: int = 1,
         on_commit: AfterCommit | None = None,
         known: KnownCheck | None = None,
+        refusal_delay: float = 1.0,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
@@ -84,7 +90,11 @@ class GroupCommit:
         self.known = known
         self._queue: list[_Pending] = []
         self._refusals: Counter[tuple[str, str, str]] = Counter()
-        self._writer: asyncio.Task[None] | None = None
+        self._refusal_timer: asyncio.Task[None] | None = None
+        self._refusals_due = asyncio.Event()
+        self.refusal_delay = refusal_delay
+        self.max_writers = max_writers
+        self._writers: set[asyncio.Task[None]] = set()
 
     async def store(self, request: NewRequest, events: Sequence[NewInboxEvent]) -> StoredDelivery:
         """Store one request's events; returns once the transaction holding them committed."""
@@ -94,36 +104,41 @@ class GroupCommit:
         return await item.future
 
     def count_refusal(self, source: str, instance: str, reason: str) -> None:
-        """Count a refused request; written with the next batch, not before the refusal is sent.
+        """Count a refused request; the counts are written within ``refusal_delay`` seconds.
 
-        A flood of forged requests thus costs one small transaction per batch, not one each (on
-        SQLite each would take the single write lock). A crash loses at most the counts of the
-        moment; they are operators' counters, not acknowledgements.
+        A flood of forged requests thus costs one small transaction a second, not one each (on
+        SQLite each would take the single write lock). A crash loses at most the counts of that
+        second; they are operators' counters, not acknowledgements.
         """
         self._refusals[(source, instance, reason)] += 1
-        self._wake()
+        if self._refusal_timer is None or self._refusal_timer.done():
+            self._refusals_due = asyncio.Event()
+            self._refusal_timer = asyncio.create_task(self._write_refusals_later(), name="webhook-refusals")
 
     async def flush(self) -> None:
         """Wait until everything queued, refusal counts included, is written."""
-        while self._writer is not None and not self._writer.done():
-            await asyncio.shield(self._writer)
+        while any(not writer.done() for writer in self._writers):
+            await asyncio.shield(asyncio.gather(*self._writers, return_exceptions=True))
+        timer = self._refusal_timer
+        if timer is not None and not timer.done():
+            self._refusals_due.set()  # write now, and wait for it
+            await asyncio.shield(timer)
 
     async def aclose(self) -> None:
         """At shutdown: write everything queued."""
         await self.flush()
 
     def _wake(self) -> None:
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="webhook-group-commit")
+        # A finished writer leaves the set only when its done-callback has run: count live ones.
+        if sum(not writer.done() for writer in self._writers) < self.max_writers:
+            writer = asyncio.create_task(self._drain(), name="webhook-group-commit")
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
 
     async def _drain(self) -> None:
         batch: list[_Pending] = []
         try:
-            while self._queue or self._refusals:
-                if self._refusals:
-                    await self._write_refusals()
-                if not self._queue:
-                    continue
+            while self._queue:
                 batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
                 batch = await self._skip_known(batch)
                 if batch:
@@ -134,6 +149,12 @@ class GroupCommit:
                 pending.settle(error=RuntimeError("ingestion was cancelled; retry"))
             self._queue = []
             raise
+
+    async def _write_refusals_later(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.refusal_delay):
+                await self._refusals_due.wait()
+        await self._write_refusals()
 
     async def _write_refusals(self) -> None:
         counts, self._refusals = self._refusals, Counter()

@@ -93,6 +93,8 @@ class WebhookService:
         jobs: wakes workers after a commit; ``None`` leaves it to the sweeper.
         redis: enables the duplicate fast path when set.
         dedupe_ttl_seconds: how long the fast path remembers a stored event.
+        writers: ingestion transactions in flight at once: 1 on SQLite (one writer at a time
+            anyway), 2 on PostgreSQL (measured: the next batch is written while one commits).
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class WebhookService:
         jobs: JobQueue | None = None,
         redis: Redis | None = None,
         dedupe_ttl_seconds: int = 86_400,
+        writers: int = 1,
     ) -> None:
         self.host = host
         self.box = box
@@ -123,6 +126,7 @@ class WebhookService:
             jobs=runtime.jobs,
             redis=runtime.redis,
             dedupe_ttl_seconds=runtime.settings.webhook_dedupe_ttl_seconds,
+            writers=1 if runtime.engine.dialect.name == "sqlite" else 2,
         )
 
     async def notify(self, job_ids: Sequence[str]) -> None:

@@ -125,7 +125,7 @@ async def test_a_failing_fast_path_writes_the_whole_batch(session_factory) -> No
     assert await _inbox_count(session_factory) == 3
 
 
-async def test_refusal_counts_are_written_together_by_the_writer(session_factory) -> None:
+async def test_refusal_counts_are_written_together(session_factory) -> None:
     from core.webhooks.models import WebhookRefusalCount
 
     sessions = CountingSessions(session_factory)
@@ -143,3 +143,56 @@ async def test_refusal_counts_are_written_together_by_the_writer(session_factory
         ("*", "webhook-source-not-found"): 1,
     }
     assert sessions.opened == 1  # one transaction for all 51
+
+
+async def test_refusal_counts_are_written_within_the_delay_without_a_flush(session_factory) -> None:
+    from core.webhooks.models import WebhookRefusalCount
+
+    sessions = CountingSessions(session_factory)
+    writer = GroupCommit(sessions, refusal_delay=0.05)
+
+    async def written() -> int:
+        async with session_factory() as session:
+            return sum(r.count for r in (await session.scalars(select(WebhookRefusalCount))).all())
+
+    for _ in range(3):
+        writer.count_refusal("standard-webhooks", "gc", "webhook-signature-invalid")
+    assert await written() == 0  # not on the refusal's path
+    for _ in range(50):
+        if await written() == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert await written() == 3
+    assert sessions.opened == 1
+    writer.count_refusal("standard-webhooks", "gc", "webhook-signature-invalid")  # a new round
+    await writer.flush()
+    assert await written() == 4 and sessions.opened == 2
+
+
+async def test_two_writers_overlap_transactions_and_lose_nothing(session_factory) -> None:
+    """PostgreSQL's setting: the next batch is written while the previous one commits."""
+    from contextlib import asynccontextmanager
+
+    active = peak = opened = 0
+
+    @asynccontextmanager
+    async def tracked():
+        nonlocal active, peak, opened
+        opened += 1
+        active += 1
+        peak = max(peak, active)
+        try:
+            async with session_factory() as session:
+                yield session
+        finally:
+            active -= 1
+
+    writer = GroupCommit(tracked, max_batch=8, max_writers=2)
+    results = await asyncio.gather(*(writer.store(_request(n), [_event(n)]) for n in range(40)))
+    await writer.flush()
+    assert all(len(r.inserted) == 1 for r in results)
+    assert await _inbox_count(session_factory) == 40
+    assert 5 <= opened < 40  # batched, at most 8 a transaction
+    assert peak <= 2 and (peak == 2 or session_factory.kw["bind"].dialect.name == "sqlite")
+    late = await writer.store(_request(99), [_event(99)])  # a request after the writers went idle
+    assert late.inserted

@@ -323,3 +323,29 @@ async def test_redis_fast_path_answers_duplicates_and_db_stays_the_truth(
         await runtime.redis.delete(service.dedupe._key("stub-hmac", "partner", "fast-1"))
         third = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
         assert third.status_code == 200 and await _count(runtime, WebhookInboxEvent) == 1
+
+
+async def test_redis_fast_path_remembers_a_batch_in_one_command_with_its_ttl(redis_url):
+    from redis.asyncio import Redis
+
+    from hub.webhooks.dedupe import DedupeCache
+
+    redis = Redis.from_url(redis_url)
+    cache = DedupeCache(redis, ttl_seconds=120, prefix=f"lendhub:test:{time.time_ns()}")
+    try:
+        first = cache._key("s", "i", "e1")
+        await redis.set(first, b"earlier")  # NX: an existing key is left as it is
+        await cache.remember([("s", "i", "e1"), ("s", "i", "e2"), ("s", "other", "e2")])
+        assert await cache.known([("s", "i", ["e1", "e2"]), ("s", "other", ["e2"]), ("s", "i", ["e3"])]) == [
+            True,
+            True,
+            False,
+        ]
+        assert await redis.get(first) == b"earlier"
+        assert 0 < await redis.ttl(cache._key("s", "i", "e2")) <= 120
+        await cache.remember([])  # nothing to do, no error
+    finally:
+        await redis.delete(
+            *[cache._key(*k) for k in [("s", "i", "e1"), ("s", "i", "e2"), ("s", "other", "e2")]]
+        )
+        await redis.aclose()
