@@ -2,19 +2,21 @@
 
 SQLite is tuned for the embedded default: WAL (readers never block the writer), enforced foreign
 keys, and statements run on the event loop's thread, a writer waiting for the write lock
-asleep on the loop rather than blocking it (``hub.sqlite_inline``). PostgreSQL gets a
-pre-pinged pool so a restarted server does not hand out dead connections.
+asleep on the loop rather than blocking it (``hub.sqlite_inline``). PostgreSQL's pool pings a
+connection that sat idle before handing it out, so a restarted server does not hand out dead
+connections.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from .sqlite_inline import InlineConnection, WalCheckpointer, inline_connector
@@ -74,9 +76,38 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     parsed = make_url(url)
     if _is_sqlite(parsed):
         return _make_sqlite_engine(parsed, **kwargs)
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+    options: dict[str, Any] = {"pool_size": 10, "max_overflow": 10}
     options.update(kwargs)
-    return create_async_engine(parsed, **options)
+    engine = create_async_engine(parsed, **options)
+    if not options.get("pool_pre_ping"):
+        _ping_when_idle(engine)
+    return engine
+
+
+PING_IDLE_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle for longer is pinged before use (a server restart, an idle
+timeout or a firewall may have dropped it). One in active use is not: a ping on every checkout
+costs a round trip per transaction, which ingestion under load pays per batch. A dead connection
+found in use fails that transaction once; SQLAlchemy then invalidates the pool's other connections
+of the same age, so the next checkouts reconnect."""
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("stale pooled connection") from exc  # the pool reconnects
 
 
 def _make_sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:

@@ -50,3 +50,50 @@ async def test_an_unusable_sqlite_path_is_reported(tmp_path):
             await check_database(engine)
     finally:
         await engine.dispose()
+
+
+async def _backend_pid(engine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _terminate(database_url: str, pid: int) -> None:
+    killer = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with killer.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()
+
+
+async def test_postgres_pool_replaces_a_connection_that_died_while_idle(database_url, monkeypatch):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pool")
+    import hub.database
+
+    monkeypatch.setattr(hub.database, "PING_IDLE_SECONDS", 0.0)  # every pooled connection counts as idle
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(database_url, first)
+        second = await _backend_pid(engine)  # pinged on checkout, found dead, replaced: no error
+        assert second != first
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_connection_in_active_use_is_not_pinged(database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's pool")
+    from sqlalchemy.exc import DBAPIError
+
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        first = await _backend_pid(engine)
+        await _terminate(database_url, first)
+        with pytest.raises(DBAPIError) as failed:  # no ping: the dead connection fails once...
+            await _backend_pid(engine)
+        assert failed.value.connection_invalidated
+        assert await _backend_pid(engine) != first  # ...and the pool reconnects for the next one
+    finally:
+        await engine.dispose()
