@@ -45,6 +45,7 @@ class _Pending:
     future: asyncio.Future[StoredDelivery] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    known: asyncio.Future[bool] | None = None  # the fast path's answer, once asked
 
     def settle(self, result: StoredDelivery | None = None, error: BaseException | None = None) -> None:
         """Answer the waiting request, unless it stopped waiting (cancelled)."""
@@ -95,12 +96,17 @@ class GroupCommit:
         self.refusal_delay = refusal_delay
         self.max_writers = max_writers
         self._writers: set[asyncio.Task[None]] = set()
+        self._prefetching = False
+        self._asking: set[asyncio.Task[None]] = set()
 
     async def store(self, request: NewRequest, events: Sequence[NewInboxEvent]) -> StoredDelivery:
         """Store one request's events; returns once the transaction holding them committed."""
         item = _Pending(request, events)
         self._queue.append(item)
         self._wake()
+        if self.known is not None and not self._prefetching:
+            self._prefetching = True
+            asyncio.get_running_loop().call_soon(self._prefetch_known)
         return await item.future
 
     def count_refusal(self, source: str, instance: str, reason: str) -> None:
@@ -165,18 +171,46 @@ class GroupCommit:
         except Exception:
             log.warning("could not record %d refusal count(s); dropped", sum(counts.values()), exc_info=True)
 
+    def _prefetch_known(self) -> None:
+        """Ask the fast path about everything queued and not asked yet, in one round trip.
+
+        Runs as soon as requests queue up, so that the answer is usually in by the time a writer
+        takes them, and the round trip overlaps the transaction in flight instead of delaying
+        the next one.
+        """
+        self._prefetching = False
+        self._ask([p for p in self._queue if p.known is None])
+
+    def _ask(self, asking: list[_Pending]) -> None:
+        if not asking:
+            return
+        loop = asyncio.get_running_loop()
+        for pending in asking:
+            pending.known = loop.create_future()
+        task = asyncio.create_task(self._ask_known(asking), name="webhook-known")
+        self._asking.add(task)
+        task.add_done_callback(self._asking.discard)
+
+    async def _ask_known(self, asking: list[_Pending]) -> None:
+        assert self.known is not None
+        try:
+            flags = await self.known([(p.request, p.events) for p in asking])
+        except Exception:
+            log.warning("the duplicate fast path failed; writing those requests", exc_info=True)
+            flags = [False] * len(asking)
+        for pending, flag in zip(asking, flags, strict=True):
+            assert pending.known is not None
+            pending.known.set_result(flag)
+
     async def _skip_known(self, batch: list[_Pending]) -> list[_Pending]:
         """Answer the requests whose events are all known stored; the rest are to be written."""
         if self.known is None:
             return batch
-        try:
-            flags = await self.known([(p.request, p.events) for p in batch])
-        except Exception:
-            log.warning("the duplicate fast path failed; writing the whole batch", exc_info=True)
-            return batch
+        self._ask([p for p in batch if p.known is None])  # taken before the prefetch asked
         rest = []
-        for pending, known in zip(batch, flags, strict=True):
-            if known:
+        for pending in batch:
+            assert pending.known is not None
+            if await pending.known:
                 pending.settle(StoredDelivery(duplicates=[e.event_id for e in pending.events], skipped=True))
             else:
                 rest.append(pending)

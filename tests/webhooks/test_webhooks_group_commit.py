@@ -196,3 +196,30 @@ async def test_two_writers_overlap_transactions_and_lose_nothing(session_factory
     assert peak <= 2 and (peak == 2 or session_factory.kw["bind"].dialect.name == "sqlite")
     late = await writer.store(_request(99), [_event(99)])  # a request after the writers went idle
     assert late.inserted
+
+
+async def test_requests_queued_behind_a_write_are_checked_while_it_runs(session_factory) -> None:
+    """The fast path is asked once for everything that queued up, before a writer takes it."""
+    from contextlib import asynccontextmanager
+
+    asked: list[int] = []
+
+    async def known(items):
+        asked.append(len(items))
+        return [request.path.endswith("/known") for request, _ in items]
+
+    @asynccontextmanager
+    async def slow():
+        await asyncio.sleep(0.05)  # a transaction in flight while more requests arrive
+        async with session_factory() as session:
+            yield session
+
+    writer = GroupCommit(slow, known=known)
+    first = asyncio.create_task(writer.store(_request(0), [_event(0)]))
+    await asyncio.sleep(0.01)  # the writer has taken the first request and is writing it
+    seen = NewRequest(**{**_request(1).__dict__, "path": "/webhooks/standard-webhooks/known"})
+    later = [writer.store(_request(n), [_event(n)]) for n in range(2, 12)]
+    results = await asyncio.gather(first, writer.store(seen, [_event(1)]), *later)
+    assert asked == [1, 11]  # the first alone, then the eleven queued behind it in one call
+    assert results[1].skipped and all(r.inserted for i, r in enumerate(results) if i != 1)
+    assert await _inbox_count(session_factory) == 11
