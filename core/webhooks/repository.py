@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from core.bulk import unnest_insert, unnest_params
 from core.db import new_id, utcnow
 from core.jobs.models import Job
 from core.jobs.repository import enqueue, job_row
@@ -203,16 +204,7 @@ def write_deliveries(
                     "updated_at": now,
                 }
             )
-    # Core inserts on the tables, not the ORM bulk path: no per-row mapper bookkeeping.
-    session.execute(insert(WebhookRequest.__table__), requests)
-    inserted: set[str] = set()
-    if rows:
-        stmt = (
-            insert(WebhookInboxEvent.__table__)
-            .on_conflict_do_nothing(index_elements=["source", "instance", "event_id"])
-            .returning(WebhookInboxEvent.__table__.c.id)
-        )
-        inserted = set((session.execute(stmt, rows)).scalars())
+    inserted = _insert_requests_and_events(session, requests, rows)
     new_ids: list[str] = []
     for owner, row in zip(owners, rows, strict=True):
         result = results[owner]
@@ -237,6 +229,40 @@ def write_deliveries(
         if not result.inserted:
             result.request_id = None
     return results
+
+
+_REQUEST_TABLE = cast(Table, WebhookRequest.__table__)
+_INBOX_TABLE = cast(Table, WebhookInboxEvent.__table__)
+_INBOX_KEY = ("source", "instance", "event_id")
+
+
+def _insert_requests_and_events(
+    session: Session, requests: list[dict[str, Any]], rows: list[dict[str, Any]]
+) -> set[str]:
+    """Insert the request rows, then the event rows a stored event does not already hold.
+
+    Returns the ids of the event rows inserted. Core inserts on the tables, not the ORM bulk
+    path (no per-row mapper bookkeeping); on PostgreSQL one ``unnest`` statement per table.
+    """
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        request_columns, event_columns = tuple(requests[0]), tuple(rows[0]) if rows else ()
+        session.execute(
+            unnest_insert(_REQUEST_TABLE, request_columns, dialect=dialect),
+            unnest_params(_REQUEST_TABLE, request_columns, requests, dialect=dialect),
+        )
+        if not rows:
+            return set()
+        many = unnest_insert(
+            _INBOX_TABLE, event_columns, dialect=dialect, conflict=_INBOX_KEY, returning="id"
+        )
+        params = unnest_params(_INBOX_TABLE, event_columns, rows, dialect=dialect)
+        return set(session.execute(many, params).scalars())
+    session.execute(sqlite.insert(_REQUEST_TABLE), requests)
+    if not rows:
+        return set()
+    stmt = sqlite.insert(_INBOX_TABLE).on_conflict_do_nothing(index_elements=list(_INBOX_KEY))
+    return set(session.execute(stmt.returning(_INBOX_TABLE.c.id), rows).scalars())
 
 
 async def count_refusal(
