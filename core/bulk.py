@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Table, TextClause, text
 from sqlalchemy.engine import Dialect
 
-__all__ = ["unnest_insert", "unnest_params"]
+__all__ = ["column_values", "unnest_insert", "unnest_params", "unnest_update"]
 
 
 @functools.cache
@@ -50,16 +50,41 @@ def unnest_insert(
     return text(sql)
 
 
+@functools.cache
+def unnest_update(
+    table: Table, key: str, guard: str, assigned: tuple[str, ...], *, dialect: Dialect
+) -> TextClause:
+    """``UPDATE table SET assigned FROM unnest(...)``: row ``i`` gets the ``i``-th value of each array.
+
+    Parameters ``c0`` (the ``key`` of each row to change), ``c1`` (the value its ``guard`` column
+    must still hold, or the row is left alone: a status that moved on meanwhile), then one per
+    ``assigned`` column; build each with ``column_values``. Keys must be unique in one call.
+    """
+    names = (key, guard, *assigned)
+    types = [table.c[name].type.compile(dialect=dialect) for name in names]
+    arrays = ", ".join(f"CAST(:c{index} AS {type_}[])" for index, type_ in enumerate(types))
+    aliases = ", ".join(f"a{index}" for index in range(len(names)))
+    sets = ", ".join(f"{name} = v.a{index + 2}" for index, name in enumerate(assigned))
+    return text(
+        f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS v({aliases}) "
+        f"WHERE {table.name}.{key} = v.a0 AND {table.name}.{guard} = v.a1"
+    )
+
+
+def column_values(table: Table, column: str, values: Sequence[Any], *, dialect: Dialect) -> list[Any]:
+    """One parameter array: ``values`` through ``column``'s type's bind processor."""
+    process = _processor(table, column, dialect)
+    return [process(v) for v in values] if process is not None else list(values)
+
+
 def unnest_params(
     table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]], *, dialect: Dialect
 ) -> dict[str, list[Any]]:
     """The column arrays for ``unnest_insert``: each value through its column type's bind processor."""
-    params: dict[str, list[Any]] = {}
-    for index, name in enumerate(columns):
-        process = _processor(table, name, dialect)
-        values = [row[name] for row in rows]
-        params[f"c{index}"] = [process(v) for v in values] if process is not None else values
-    return params
+    return {
+        f"c{index}": column_values(table, name, [row[name] for row in rows], dialect=dialect)
+        for index, name in enumerate(columns)
+    }
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.bulk import unnest_insert, unnest_params
+from core.bulk import column_values, unnest_insert, unnest_params, unnest_update
 from core.db import new_id, utcnow
 from core.jobs.models import Job
 from core.jobs.repository import enqueue, job_row
@@ -332,13 +332,39 @@ async def set_statuses(session: AsyncSession, changes: Sequence[tuple[str, str, 
     is left alone, silently.
     """
     now = utcnow()
-    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for inbox_id, expected, values in changes:
-        params = {f"v_{name}": value for name, value in values.items()}
-        params.update(p_id=inbox_id, p_expected_one=expected, v_updated_at=now)
-        shapes.setdefault(tuple(sorted(values)), []).append(params)
-    for columns, params_list in shapes.items():
-        await session.execute(_set_status_statement(columns, many=True), params_list)
+    dialect = session.get_bind().dialect
+    shapes: dict[tuple[str, ...], list[tuple[str, str, Mapping[str, Any]]]] = {}
+    for change in changes:
+        shapes.setdefault(tuple(sorted(change[2])), []).append(change)
+    if dialect.name == "postgresql":  # one statement, prepared once, per shape (core.bulk)
+        for shape, group in shapes.items():
+            params = {
+                "c0": [inbox_id for inbox_id, _, _ in group],
+                "c1": [expected for _, expected, _ in group],
+                **{
+                    f"c{index + 2}": column_values(
+                        _INBOX_TABLE, name, [v[name] for _, _, v in group], dialect=dialect
+                    )
+                    for index, name in enumerate(shape)
+                },
+                f"c{len(shape) + 2}": column_values(
+                    _INBOX_TABLE, "updated_at", [now] * len(group), dialect=dialect
+                ),
+            }
+            stmt = unnest_update(_INBOX_TABLE, "id", "status", (*shape, "updated_at"), dialect=dialect)
+            await session.execute(stmt, params)
+        return
+    for shape, group in shapes.items():
+        many = [
+            {
+                **{f"v_{name}": value for name, value in values.items()},
+                "p_id": inbox_id,
+                "p_expected_one": expected,
+                "v_updated_at": now,
+            }
+            for inbox_id, expected, values in group
+        ]
+        await session.execute(_set_status_statement(shape, many=True), many)
 
 
 @functools.cache

@@ -138,3 +138,38 @@ def test_the_statement_is_the_same_whatever_the_row_count():
         "INSERT INTO webhook_inbox (id, source) "
         "SELECT * FROM unnest(CAST(:c0 AS VARCHAR(36)[]), CAST(:c1 AS VARCHAR(100)[]))"
     )
+
+
+async def test_update_changes_only_rows_still_in_the_guarded_state(postgres_only, session_factory):
+    from core.bulk import column_values, unnest_update
+
+    request = _request()
+    rows = [_event(request["id"], f"u{n}", status="processing" if n == 1 else "received") for n in range(3)]
+    async with session_factory() as session:
+        dialect = session.get_bind().dialect
+        await session.execute(
+            unnest_insert(REQUESTS, tuple(request), dialect=dialect),
+            unnest_params(REQUESTS, tuple(request), [request], dialect=dialect),
+        )
+        await session.execute(
+            unnest_insert(INBOX, tuple(rows[0]), dialect=dialect),
+            unnest_params(INBOX, tuple(rows[0]), rows, dialect=dialect),
+        )
+        done = datetime(2026, 11, 29, 10, 0, tzinfo=SHANGHAI)
+        stmt = unnest_update(INBOX, "id", "status", ("status", "processed_at", "last_error"), dialect=dialect)
+        await session.execute(
+            stmt,
+            {
+                "c0": [r["id"] for r in rows],
+                "c1": ["received"] * 3,  # the second row moved on: it must be left alone
+                "c2": ["processed"] * 3,
+                "c3": column_values(INBOX, "processed_at", [done] * 3, dialect=dialect),
+                "c4": [None, None, "x'); DELETE FROM webhook_inbox; --"],
+            },
+        )
+        await session.commit()
+    async with session_factory() as session:
+        stored = {r.event_id: r for r in (await session.scalars(select(WebhookInboxEvent))).all()}
+    assert [stored[f"u{n}"].status for n in range(3)] == ["processed", "processing", "processed"]
+    assert stored["u0"].processed_at == done and stored["u1"].processed_at is None
+    assert stored["u2"].last_error == "x'); DELETE FROM webhook_inbox; --"
