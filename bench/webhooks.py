@@ -44,6 +44,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cpu import cpu_report, cpu_seconds, machine_busy_seconds, servers_cpu_seconds  # noqa: E402
+from bench.wrk import run_wrk, wrk_rate, wrk_requests  # noqa: E402
 from core.webhooks.models import WebhookInboxEvent  # noqa: E402
 from hub.database import make_engine, upgrade_database  # noqa: E402
 from plugins.sdk import sign_standard_webhook  # noqa: E402
@@ -129,89 +131,15 @@ async def fire(
         return outcomes, time.perf_counter() - started
 
 
-def run_wrk(url: str, shots: list[Shot], secret: str, concurrency: int, seconds: int, tmp: Path) -> str:
-    """wrk's report for replaying ``shots`` (pre-signed now) against ``url``."""
+def wrk_lines(shots: list[Shot], secret: str) -> list[str]:
+    """The requests for ``bench/webhooks.lua``, signed now: id, timestamp, signature, body."""
     lines = []
     for shot in shots:
         h = headers_for(shot, secret)
         lines.append(
             f"{h['webhook-id']}\t{h['webhook-timestamp']}\t{h['webhook-signature']}\t{shot.body.decode()}"
         )
-    requests = tmp / "requests.tsv"
-    requests.write_text("\n".join(lines) + "\n")
-    path = httpx.URL(url).raw_path.decode()
-    base = url[: -len(path)]
-    cmd = [
-        "wrk",
-        "-t2",
-        f"-c{concurrency}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(ROOT / "bench" / "webhooks.lua"),
-        base,
-        "--",
-        str(requests),
-        path,
-        "2",
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-
-
-def wrk_requests(report: str) -> int:
-    """How many requests wrk says it completed ("12345 requests in 10.00s")."""
-    for line in report.splitlines():
-        words = line.split()
-        if len(words) > 2 and words[1] == "requests" and words[2] == "in":
-            return int(words[0])
-    return 0
-
-
-def wrk_rate(report: str) -> float:
-    """wrk's ``Requests/sec``."""
-    for line in report.splitlines():
-        if line.startswith("Requests/sec:"):
-            return float(line.split()[1])
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU a live process has used (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def servers_cpu_seconds(names: frozenset[str] = frozenset({"postgres", "redis-server"})) -> float:
-    """CPU the local database and Redis server processes have used (live ones only: approximate)."""
-    total = 0.0
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if (proc / "comm").read_text().strip() in names:
-                total += cpu_seconds(int(proc.name))
-        except OSError:
-            continue
-    return total
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds all cores spent not idle so far (Linux ``/proc/stat``; 0 elsewhere)."""
-    try:
-        ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_report(before: dict[str, float], after: dict[str, float], accepted: int) -> str:
-    """Where the CPU went during the hub's run, per accepted webhook."""
-    per = {k: 1000 * (after[k] - before[k]) / max(accepted, 1) for k in before}
-    return (
-        f"CPU per accepted webhook: API {per['api']:.2f} ms, workers {per['workers']:.2f} ms "
-        f"(while the load ran), PostgreSQL + Redis {per['servers']:.2f} ms, whole machine {per['machine']:.2f} ms"
-    )
+    return lines
 
 
 def wait_http(url: str, deadline: float = 30.0) -> None:
@@ -396,13 +324,13 @@ def main() -> None:
             hub_url = f"http://127.0.0.1:{hub_port}/webhooks/standard-webhooks/bench"
             base_url = f"http://127.0.0.1:{base_port}/webhooks/standard-webhooks/bench"
             print("--- baseline (wrk) ---")
-            base_report = run_wrk(base_url, shots, secret, args.concurrency, args.duration, tmp)
+            base_report = run_wrk(base_url, wrk_lines(shots, secret), args.concurrency, args.duration, tmp)
             print(base_report)
             print("--- hub (wrk; a worker is killed halfway) ---")
             timer = threading.Timer(args.duration / 2, kill_and_replace)
             cpu_before = cpu_now()
             timer.start()
-            hub_report = run_wrk(hub_url, shots, secret, args.concurrency, args.duration, tmp)
+            hub_report = run_wrk(hub_url, wrk_lines(shots, secret), args.concurrency, args.duration, tmp)
             timer.join()
             print(hub_report)
             print(cpu_report(cpu_before, cpu_now(), wrk_requests(hub_report)))
