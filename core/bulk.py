@@ -4,8 +4,9 @@ SQLAlchemy's multi-row insert renders one placeholder per value, so its statemen
 with the row count, and it builds a parameter dictionary for every row. For ingestion's group
 commit that was most of the writer's CPU per webhook. Here the statement is the same whatever the
 row count (prepared once per connection), and each value goes through its column type's own bind
-processor, so validation and JSON encoding are exactly what the ORM would do. SQLite keeps the
-ordinary executemany: it runs in-process, without round trips or statement preparation to save.
+processor, so validation and JSON encoding are exactly what the ORM would do. On SQLite, which has
+no arrays, the same column-wise processing feeds a plain DBAPI ``executemany``
+(``insert_many_sql``, ``row_tuples``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from typing import Any
 from sqlalchemy import Table, TextClause, text
 from sqlalchemy.engine import Dialect
 
-__all__ = ["column_values", "unnest_insert", "unnest_params", "unnest_update"]
+__all__ = [
+    "column_values",
+    "insert_many_sql",
+    "row_tuples",
+    "unnest_insert",
+    "unnest_params",
+    "unnest_update",
+]
 
 
 @functools.cache
@@ -75,6 +83,23 @@ def column_values(table: Table, column: str, values: Sequence[Any], *, dialect: 
     """One parameter array: ``values`` through ``column``'s type's bind processor."""
     process = _processor(table, column, dialect)
     return [process(v) for v in values] if process is not None else list(values)
+
+
+@functools.cache
+def insert_many_sql(table: Table, columns: tuple[str, ...], *, conflict: tuple[str, ...] = ()) -> str:
+    """SQLite's ``INSERT … VALUES (?, …)`` for ``executemany`` with ``row_tuples``, built once."""
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    return sql
+
+
+def row_tuples(
+    table: Table, columns: tuple[str, ...], rows: Sequence[Mapping[str, Any]], *, dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """The rows as DBAPI parameter tuples, each value through its column type's bind processor."""
+    arrays = [column_values(table, name, [row[name] for row in rows], dialect=dialect) for name in columns]
+    return list(zip(*arrays, strict=True))
 
 
 def unnest_params(

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.bulk import column_values, unnest_insert, unnest_params, unnest_update
+from core.bulk import column_values, insert_many_sql, row_tuples, unnest_insert, unnest_params, unnest_update
 from core.db import new_id, utcnow
 from core.jobs.models import Job
 from core.jobs.repository import enqueue, job_row
@@ -241,8 +241,10 @@ def _insert_requests_and_events(
 ) -> set[str]:
     """Insert the request rows, then the event rows a stored event does not already hold.
 
-    Returns the ids of the event rows inserted. Core inserts on the tables, not the ORM bulk
-    path (no per-row mapper bookkeeping); on PostgreSQL one ``unnest`` statement per table.
+    Returns the ids of the event rows inserted. Values go column-wise through their types' bind
+    processors (``core.bulk``), not through a parameter dictionary per row: on PostgreSQL one
+    ``unnest`` statement per table, on SQLite a DBAPI ``executemany`` per table, then the ids
+    that made it in (SQLite cannot return rows from ``executemany``).
     """
     dialect = session.get_bind().dialect
     if dialect.name == "postgresql":
@@ -258,11 +260,25 @@ def _insert_requests_and_events(
         )
         params = unnest_params(_INBOX_TABLE, event_columns, rows, dialect=dialect)
         return set(session.execute(many, params).scalars())
-    session.execute(sqlite.insert(_REQUEST_TABLE), requests)
+    connection = session.connection()
+    request_columns = tuple(requests[0])
+    connection.exec_driver_sql(
+        insert_many_sql(_REQUEST_TABLE, request_columns),
+        row_tuples(_REQUEST_TABLE, request_columns, requests, dialect=dialect),
+    )
     if not rows:
         return set()
-    stmt = sqlite.insert(_INBOX_TABLE).on_conflict_do_nothing(index_elements=list(_INBOX_KEY))
-    return set(session.execute(stmt.returning(_INBOX_TABLE.c.id), rows).scalars())
+    event_columns = tuple(rows[0])
+    connection.exec_driver_sql(
+        insert_many_sql(_INBOX_TABLE, event_columns, conflict=_INBOX_KEY),
+        row_tuples(_INBOX_TABLE, event_columns, rows, dialect=dialect),
+    )
+    ids = tuple(row["id"] for row in rows)  # a row kept from before has another id: not ours
+    placeholders = ", ".join("?" * len(ids))
+    found = connection.exec_driver_sql(
+        f"SELECT id FROM {_INBOX_TABLE.name} WHERE id IN ({placeholders})", ids
+    )
+    return {str(value) for value in found.scalars()}
 
 
 async def count_refusal(

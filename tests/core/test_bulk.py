@@ -173,3 +173,40 @@ async def test_update_changes_only_rows_still_in_the_guarded_state(postgres_only
     assert [stored[f"u{n}"].status for n in range(3)] == ["processed", "processing", "processed"]
     assert stored["u0"].processed_at == done and stored["u1"].processed_at is None
     assert stored["u2"].last_error == "x'); DELETE FROM webhook_inbox; --"
+
+
+async def test_sqlite_rows_round_trip_through_executemany(engine, session_factory):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's executemany form")
+    from core.bulk import insert_many_sql, row_tuples
+
+    requests = [_request(), _request(sealed_headers="sealed", query={})]
+    events = [_event(requests[0]["id"], "e1"), _event(requests[1]["id"], "e2", occurred_at=utcnow())]
+
+    def write(session) -> None:
+        connection, dialect = session.connection(), session.get_bind().dialect
+        for table, rows in ((REQUESTS, requests), (INBOX, events)):
+            columns = tuple(rows[0])
+            connection.exec_driver_sql(
+                insert_many_sql(table, columns), row_tuples(table, columns, rows, dialect=dialect)
+            )
+        again = [_event(requests[0]["id"], "e1")]  # a conflict: skipped, not an error
+        connection.exec_driver_sql(
+            insert_many_sql(INBOX, tuple(again[0]), conflict=("source", "instance", "event_id")),
+            row_tuples(INBOX, tuple(again[0]), again, dialect=dialect),
+        )
+
+    async with session_factory() as session:
+        await session.run_sync(write)
+        await session.commit()
+    async with session_factory() as session:
+        stored = {r.id: r for r in (await session.scalars(select(WebhookRequest))).all()}
+        inbox = {r.event_id: r for r in (await session.scalars(select(WebhookInboxEvent))).all()}
+    first = stored[requests[0]["id"]]
+    assert first.body == requests[0]["body"] and first.headers == requests[0]["headers"]
+    assert first.received_at == requests[0]["received_at"] and first.received_at.tzinfo == UTC
+    assert inbox["e1"].id == events[0]["id"] and inbox["e1"].payload == events[0]["payload"]
+    assert inbox["e2"].occurred_at == events[1]["occurred_at"] and len(inbox) == 2
+    bad = [_request(received_at=datetime(2026, 11, 29, 9, 30))]
+    with pytest.raises(ValueError, match="naive datetime"):
+        row_tuples(REQUESTS, tuple(bad[0]), bad, dialect=engine.dialect)
