@@ -1,4 +1,4 @@
-"""Inbox persistence: store a verified delivery once, query it, change its status safely.
+"""Inbox persistence: store a verified delivery once and query it (status changes: ``statuses``).
 
 Nothing here commits: the ingest endpoint, the job handler or the admin service owns the unit
 of work. Writes that race (two identical deliveries at once, two workers on one object) are
@@ -8,18 +8,17 @@ PostgreSQL alike and no ``IntegrityError`` ever surfaces.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from core.bulk import column_values, insert_many_sql, row_tuples, unnest_insert, unnest_params, unnest_update
+from core.bulk import insert_many_sql, row_tuples, unnest_insert, unnest_params
 from core.db import new_id, utcnow
 from core.jobs.models import Job
 from core.jobs.repository import enqueue, job_row
@@ -43,8 +42,6 @@ __all__ = [
     "inbox_query",
     "process_job_payload",
     "refusal_counts",
-    "set_status",
-    "set_statuses",
     "store_deliveries",
     "write_deliveries",
 ]
@@ -329,75 +326,3 @@ async def count_rows(session: AsyncSession, stmt: Select[Any]) -> int:
     """How many rows ``stmt`` matches, ignoring its order."""
     total: int = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     return total
-
-
-async def set_status(session: AsyncSession, inbox_id: str, expected: Sequence[str], **values: Any) -> bool:
-    """Change a row only if its status is one of ``expected``; ``False`` if it was not."""
-    stmt = _set_status_statement(tuple(sorted(values)))
-    params = {f"v_{name}": value for name, value in values.items()}
-    params.update(p_id=inbox_id, p_expected=list(expected), v_updated_at=utcnow())
-    result = await session.execute(stmt, params)
-    count: int = getattr(result, "rowcount", 0)
-    return count == 1
-
-
-async def set_statuses(session: AsyncSession, changes: Sequence[tuple[str, str, Mapping[str, Any]]]) -> None:
-    """``set_status`` for many ``(inbox_id, expected status, values)``: one statement per shape.
-
-    For outcomes whose caller needs no answer: a row whose status moved on meanwhile (discarded)
-    is left alone, silently.
-    """
-    now = utcnow()
-    dialect = session.get_bind().dialect
-    shapes: dict[tuple[str, ...], list[tuple[str, str, Mapping[str, Any]]]] = {}
-    for change in changes:
-        shapes.setdefault(tuple(sorted(change[2])), []).append(change)
-    if dialect.name == "postgresql":  # one statement, prepared once, per shape (core.bulk)
-        for shape, group in shapes.items():
-            params = {
-                "c0": [inbox_id for inbox_id, _, _ in group],
-                "c1": [expected for _, expected, _ in group],
-                **{
-                    f"c{index + 2}": column_values(
-                        _INBOX_TABLE, name, [v[name] for _, _, v in group], dialect=dialect
-                    )
-                    for index, name in enumerate(shape)
-                },
-                f"c{len(shape) + 2}": column_values(
-                    _INBOX_TABLE, "updated_at", [now] * len(group), dialect=dialect
-                ),
-            }
-            stmt = unnest_update(_INBOX_TABLE, "id", "status", (*shape, "updated_at"), dialect=dialect)
-            await session.execute(stmt, params)
-        return
-    for shape, group in shapes.items():
-        many = [
-            {
-                **{f"v_{name}": value for name, value in values.items()},
-                "p_id": inbox_id,
-                "p_expected_one": expected,
-                "v_updated_at": now,
-            }
-            for inbox_id, expected, values in group
-        ]
-        await session.execute(_set_status_statement(shape, many=True), many)
-
-
-@functools.cache
-def _set_status_statement(columns: tuple[str, ...], *, many: bool = False) -> Any:
-    """The conditional update of ``set_status`` for one set of columns, built once per set.
-
-    The form for many rows takes one expected status: expanding ``IN`` lists cannot be
-    executed many times in one call.
-    """
-    table = cast(Table, WebhookInboxEvent.__table__)
-    expected = (
-        table.c.status == bindparam("p_expected_one")
-        if many
-        else table.c.status.in_(bindparam("p_expected", expanding=True))
-    )
-    return (
-        update(table)
-        .where(table.c.id == bindparam("p_id"), expected)
-        .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in (*columns, "updated_at")})
-    )

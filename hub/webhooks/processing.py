@@ -45,9 +45,8 @@ from core.webhooks.repository import (
     FINAL_STATUSES,
     PROCESS_JOB,
     enqueue_processing,
-    set_status,
-    set_statuses,
 )
+from core.webhooks.statuses import set_status, set_statuses
 from core.webhooks.versions import advance_object_versions, newest_object_versions
 from plugins.events import PluginFailure
 from plugins.manager import PluginHost

@@ -37,8 +37,8 @@ from core.webhooks.repository import (
     enqueue_processing,
     inbox_query,
     refusal_counts,
-    set_status,
 )
+from core.webhooks.statuses import set_status
 from plugins.manager import PluginHost
 from plugins.sdk import InboundRequest, WebhookEvent, WebhookRejected, WebhookSource
 
