@@ -8,6 +8,9 @@ import asyncio
 import sqlite3
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -56,18 +59,26 @@ async def _make_table(engine) -> None:
         await conn.execute(text("CREATE TABLE t (a INTEGER)"))
 
 
-def _hold_write_lock(path) -> sqlite3.Connection:
-    """Another process's writer, as far as SQLite can tell: holds the lock until rolled back."""
+@asynccontextmanager
+async def _locked(tmp_path, busy_timeout: float = 10.0) -> AsyncIterator[tuple[Any, sqlite3.Connection]]:
+    """An engine on a new database, and another writer holding its write lock until the end.
+
+    To SQLite the other connection is another process's writer; rolling it back (early, or at
+    the end of the block) releases the lock.
+    """
+    path = tmp_path / "x.db"
+    engine = _engine(path, busy_timeout=busy_timeout)
+    await _make_table(engine)
     other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
-    return other
+    try:
+        yield engine, other
+    finally:
+        other.rollback()
+        other.close()
 
 
 async def test_a_writer_waiting_for_the_lock_leaves_the_loop_free(tmp_path):
-    path = tmp_path / "x.db"
-    engine = _engine(path)
-    await _make_table(engine)
-    other = _hold_write_lock(path)
     ticks = 0
 
     async def ticker() -> None:
@@ -76,23 +87,23 @@ async def test_a_writer_waiting_for_the_lock_leaves_the_loop_free(tmp_path):
             ticks += 1
             await asyncio.sleep(0.005)
 
-    async def write() -> float:
+    async def write(engine) -> float:
         started = time.monotonic()
         async with engine.begin() as conn:
             await conn.execute(text("INSERT INTO t VALUES (1)"))
         return time.monotonic() - started
 
-    tick_task = asyncio.create_task(ticker())
-    try:
-        writer = asyncio.create_task(write())
-        await asyncio.sleep(0.2)
-        assert not writer.done(), "the write must wait for the lock"
-        ticks_while_waiting = ticks
-        other.rollback()  # release the lock: the writer gets it within a few milliseconds
-        waited = await asyncio.wait_for(writer, 2)
-    finally:
-        tick_task.cancel()
-        other.close()
+    async with _locked(tmp_path) as (engine, other):
+        tick_task = asyncio.create_task(ticker())
+        try:
+            writer = asyncio.create_task(write(engine))
+            await asyncio.sleep(0.2)
+            assert not writer.done(), "the write must wait for the lock"
+            ticks_while_waiting = ticks
+            other.rollback()  # release the lock: the writer gets it within a few milliseconds
+            waited = await asyncio.wait_for(writer, 2)
+        finally:
+            tick_task.cancel()
     assert ticks_while_waiting >= 10, "the loop kept running while the writer waited"
     assert 0.2 <= waited < 1.0
     async with engine.connect() as conn:
@@ -101,19 +112,12 @@ async def test_a_writer_waiting_for_the_lock_leaves_the_loop_free(tmp_path):
 
 
 async def test_the_lock_is_given_up_after_the_busy_timeout_with_nothing_written(tmp_path):
-    path = tmp_path / "x.db"
-    engine = _engine(path, busy_timeout=0.2)
-    await _make_table(engine)
-    other = _hold_write_lock(path)
-    try:
+    async with _locked(tmp_path, busy_timeout=0.2) as (engine, _other):
         started = time.monotonic()
         with pytest.raises(OperationalError, match="database is locked"):
             async with engine.begin() as conn:
                 await conn.execute(text("INSERT INTO t VALUES (1)"))
         assert 0.2 <= time.monotonic() - started < 2.0
-    finally:
-        other.rollback()
-        other.close()
     async with engine.begin() as conn:  # the connection is still usable once the lock is free
         await conn.execute(text("INSERT INTO t VALUES (2)"))
         assert (await conn.execute(text("SELECT a FROM t"))).scalars().all() == [2]
@@ -121,17 +125,10 @@ async def test_the_lock_is_given_up_after_the_busy_timeout_with_nothing_written(
 
 
 async def test_reads_do_not_wait_for_a_writer(tmp_path):
-    path = tmp_path / "x.db"
-    engine = _engine(path, busy_timeout=0.1)
-    await _make_table(engine)
-    other = _hold_write_lock(path)
-    other.execute("INSERT INTO t VALUES (7)")  # not committed: readers must not see it
-    try:
+    async with _locked(tmp_path, busy_timeout=0.1) as (engine, other):
+        other.execute("INSERT INTO t VALUES (7)")  # not committed: readers must not see it
         async with engine.connect() as conn:
             assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 0
-    finally:
-        other.rollback()
-        other.close()
     await engine.dispose()
 
 
