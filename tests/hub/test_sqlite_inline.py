@@ -196,3 +196,17 @@ def test_a_checkpointer_never_creates_a_missing_database(tmp_path):
     time.sleep(0.1)
     checkpointer.stop()
     assert not path.exists()
+
+
+async def test_results_can_be_streamed(tmp_path):
+    """``stream()`` uses the server-side cursor form: rows fetched in parts, not all at once."""
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    await _make_table(engine)
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (:a)"), [{"a": n} for n in range(25)])
+    async with engine.connect() as conn:
+        result = await conn.stream(text("SELECT a FROM t ORDER BY a"))
+        first = await result.fetchmany(10)
+        rest = [row.a async for row in result]
+    await engine.dispose()
+    assert [row.a for row in first] == list(range(10)) and rest == list(range(10, 25))
