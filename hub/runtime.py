@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from core import pii
 from core.jobs.handlers import JobHandlers
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
@@ -28,7 +29,7 @@ from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
 from .outbound import register_outbound_handlers
-from .secrets import load_secret_box
+from .secrets import load_key_ring, load_secret_box
 from .settings import Settings
 from .state import make_shared_state
 from .workers.runner import JobBackend, make_job_queue
@@ -76,6 +77,7 @@ class Runtime:
             jobs: start the job backend (in-process workers, or the Redis producer/consumer).
             host: an already built plugin host (tests); built from the settings when ``None``.
         """
+        pii.install(load_key_ring(settings))  # before anything reads or writes a sealed column
         engine = make_engine(settings.database_url)
         try:
             await check_database(engine)

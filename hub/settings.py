@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -43,6 +43,30 @@ class Settings(BaseSettings):
         description="key that encrypts connector secrets at rest; unset = a key file under var/",
     )
     secret_key_file: Path = Path("var/secret.key")
+    pii_keys: SecretStr | None = Field(
+        default=None,
+        description="keys that seal personal data at rest, KID:BASE64 comma list, newest first; "
+        "unset = a key file under var/",
+    )
+    pii_index_key: SecretStr | None = Field(
+        default=None, description="base64 key of the blind indexes (required with LENDHUB_PII_KEYS)"
+    )
+    pii_key_file: Path = Path("var/pii.keys")
+    auth_keys: SecretStr | None = Field(
+        default=None,
+        description="keys that sign access tokens, comma list, newest first, 32+ bytes each; "
+        "unset = a key file under var/",
+    )
+    auth_key_file: Path = Path("var/auth.key")
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_hours: int = Field(default=12, ge=1, le=24 * 90)
+    login_max_failures: int = Field(default=5, ge=1, le=100, description="failed sign-ins before a lock")
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    allowed_hosts: str = Field(
+        default="127.0.0.1,localhost,[::1]",
+        description="comma list of Host header values the API answers (port ignored; '*' = any; "
+        "'.example.com' = the domain and its subdomains)",
+    )
     connectors_file: Path | None = Field(
         default=None, description="YAML file of connector instances applied at start-up"
     )
@@ -108,6 +132,17 @@ class Settings(BaseSettings):
             raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="after")
+    def _pii_keys_pair(self) -> Settings:
+        if (self.pii_keys is None) != (self.pii_index_key is None):
+            raise ValueError("LENDHUB_PII_KEYS and LENDHUB_PII_INDEX_KEY are set together or not at all")
+        return self
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        """``allowed_hosts`` as lower-case names."""
+        return [part.strip().lower() for part in self.allowed_hosts.split(",") if part.strip()]
+
     @property
     def webhook_retry_delays(self) -> list[float]:
         """``webhook_retry_schedule`` as seconds."""
@@ -133,7 +168,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "LENDHUB_" + "_".join(str(part) for part in error["loc"]).upper()
-            shown = "***" if "SECRET" in name else repr(error.get("input"))
+            loc = error["loc"]
+            name = "LENDHUB_" + "_".join(str(part) for part in loc).upper() if loc else "settings"
+            secret = any(word in name for word in ("SECRET", "KEY")) or not loc
+            shown = "***" if secret else repr(error.get("input"))
             lines.append(f"{name}: {error['msg']} (got {shown})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
