@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Role, RoleGrant, User, UserRole
+from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.db import Base, JSONType, TimestampMixin, new_id
 from core.jobs.models import Job, JobStatus
@@ -25,12 +27,22 @@ from core.webhooks.models import (
 from core.webhooks_out.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookSubscription
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenRole",
+    "AuditEntry",
+    "AuditHead",
     "Base",
+    "Branch",
     "CallLogEntry",
     "ConnectorInstance",
     "Job",
     "JobStatus",
+    "LoginThrottle",
     "OutboxEvent",
+    "Role",
+    "RoleGrant",
+    "User",
+    "UserRole",
     "WebhookDelivery",
     "WebhookDeliveryAttempt",
     "WebhookInboxEvent",

@@ -16,7 +16,8 @@ from starlette.types import Receive, Scope, Send
 from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.problems import install_problem_handlers
-from .api.routes import connectors, health, plugins
+from .api.routes import access, audit, auth, connectors, health, plugins
+from .api.security import GuardMiddleware
 from .gc_tuning import tune_gc_for_serving
 from .outbound import router as subscriptions
 from .runtime import Runtime
@@ -73,8 +74,12 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.state.plugin_host = host
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(GuardMiddleware, allowed_hosts=settings.allowed_host_list)
     app.include_router(webhook_ingest.router)  # documented here; LendHubApp serves it directly
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(access.router)
+    app.include_router(audit.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
     app.include_router(webhook_admin.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -17,6 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import pii
+from core.access import Actor, PermissionRegistry
+from core.access.auth import LoginPolicy
+from core.access.service import ensure_builtin_roles
+from core.access.tokens import SigningKeys
 from core.jobs.handlers import JobHandlers
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
@@ -29,7 +34,7 @@ from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
 from .outbound import register_outbound_handlers
-from .secrets import load_key_ring, load_secret_box
+from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
 from .state import make_shared_state
 from .workers.runner import JobBackend, make_job_queue
@@ -67,6 +72,9 @@ class Runtime:
     jobs: JobBackend | None = None
     redis: Redis | None = None
     config_problems: list[str] = field(default_factory=list)
+    signing_keys: SigningKeys = field(default_factory=lambda: SigningKeys([SigningKeys.generate()]))
+    login_policy: LoginPolicy = field(default_factory=LoginPolicy)
+    permissions: PermissionRegistry = field(default_factory=PermissionRegistry)
 
     @classmethod
     async def start(cls, settings: Settings, *, jobs: bool = True, host: PluginHost | None = None) -> Runtime:
@@ -107,6 +115,14 @@ class Runtime:
         handlers = build_job_handlers(host, settings)
         register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
+        runtime.signing_keys = load_signing_keys(settings)
+        runtime.login_policy = LoginPolicy(
+            max_failures=settings.login_max_failures,
+            lock_minutes=settings.login_lock_minutes,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(hours=settings.refresh_token_hours),
+        )
+        await runtime.seed_roles()
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)
         if settings.connectors_file is not None:
@@ -115,6 +131,13 @@ class Runtime:
             runtime.jobs = make_job_queue(settings, session_factory=sessions, handlers=handlers)
             await runtime.jobs.start()
         return runtime
+
+    async def seed_roles(self) -> None:
+        """Create the built-in roles that are missing, audited as the system."""
+        async with self.sessions() as session, session.begin():
+            created = await ensure_builtin_roles(session, Actor.system("seed"))
+        if created:
+            log.info("created built-in roles: %s", ", ".join(created))
 
     async def aclose(self) -> None:
         """Stop workers, flush the call log, close connections; in reverse order of start."""

@@ -38,7 +38,7 @@ def load_key_ring(settings: Settings) -> KeyRing:
         return KeyRing.from_setting(
             settings.pii_keys.get_secret_value(), settings.pii_index_key.get_secret_value()
         )
-    return load_or_create_key_file(settings.pii_key_file)
+    return load_or_create_key_file(settings.pii_key_path)
 
 
 def load_signing_keys(settings: Settings) -> SigningKeys:
@@ -48,7 +48,7 @@ def load_signing_keys(settings: Settings) -> SigningKeys:
             return SigningKeys.from_setting(settings.auth_keys.get_secret_value())
         except ValueError as exc:
             raise ValueError(f"LENDHUB_AUTH_KEYS: {exc}") from None
-    return SigningKeys([_key_from_file(settings.auth_key_file, SigningKeys.generate, "LENDHUB_AUTH_KEYS")])
+    return SigningKeys([_key_from_file(settings.auth_key_path, SigningKeys.generate, "LENDHUB_AUTH_KEYS")])
 
 
 def _key_from_file(path: Path, generate: Callable[[], str], variable: str) -> str:

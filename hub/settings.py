@@ -51,13 +51,15 @@ class Settings(BaseSettings):
     pii_index_key: SecretStr | None = Field(
         default=None, description="base64 key of the blind indexes (required with LENDHUB_PII_KEYS)"
     )
-    pii_key_file: Path = Path("var/pii.keys")
+    pii_key_file: Path | None = Field(default=None, description="unset = pii.keys beside the secret key file")
     auth_keys: SecretStr | None = Field(
         default=None,
         description="keys that sign access tokens, comma list, newest first, 32+ bytes each; "
         "unset = a key file under var/",
     )
-    auth_key_file: Path = Path("var/auth.key")
+    auth_key_file: Path | None = Field(
+        default=None, description="unset = auth.key beside the secret key file"
+    )
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
     refresh_token_hours: int = Field(default=12, ge=1, le=24 * 90)
     login_max_failures: int = Field(default=5, ge=1, le=100, description="failed sign-ins before a lock")
@@ -137,6 +139,16 @@ class Settings(BaseSettings):
         if (self.pii_keys is None) != (self.pii_index_key is None):
             raise ValueError("LENDHUB_PII_KEYS and LENDHUB_PII_INDEX_KEY are set together or not at all")
         return self
+
+    @property
+    def pii_key_path(self) -> Path:
+        """Where the embedded default keeps the PII keys."""
+        return self.pii_key_file or self.secret_key_file.with_name("pii.keys")
+
+    @property
+    def auth_key_path(self) -> Path:
+        """Where the embedded default keeps the token-signing key."""
+        return self.auth_key_file or self.secret_key_file.with_name("auth.key")
 
     @property
     def allowed_host_list(self) -> list[str]:

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -16,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.access.auth import AccountLocked
+from core.errors import DomainError, Unauthenticated
+from core.i18n import negotiate, translate
 from core.integrations.errors import (
     AuthError,
     ConnectorError,
@@ -27,7 +31,7 @@ from core.integrations.errors import (
 )
 from schemas.api.common import Problem
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_response"]
+__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_body", "problem_response"]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,44 @@ def problem_response(
     return JSONResponse(
         jsonable_encoder(body.model_dump(exclude_none=True)), status_code=status, media_type=PROBLEM_JSON
     )
+
+
+def problem_body(status: int, slug: str, detail: str) -> bytes:
+    """A problem+json body for code that answers below FastAPI (ASGI middleware)."""
+    body = Problem(
+        type=_TYPE_BASE + slug, title=slug.replace("-", " ").capitalize(), status=status, detail=detail
+    )
+    return json.dumps(body.model_dump(exclude_none=True), ensure_ascii=False).encode("utf-8")
+
+
+def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
+    """A domain refusal in the caller's language; 401s carry the ``WWW-Authenticate`` challenge."""
+    language = negotiate(request.headers.get("accept-language"))
+    extra: dict[str, Any] = {"code": exc.code}
+    if exc.errors:
+        extra["errors"] = [
+            {
+                **err,
+                "msg": err.get("msg") or translate(str(err.get("code", exc.code)), language, **exc.params),
+            }
+            for err in exc.errors
+        ]
+    response = problem_response(
+        exc.status,
+        exc.slug,
+        translate(exc.code, language, **exc.params),
+        exc.message(language),
+        instance=request.url.path,
+        **extra,
+    )
+    if isinstance(exc, Unauthenticated):
+        challenge = 'Bearer realm="lendhub"'
+        if exc.code in ("auth.token_expired", "auth.token_invalid", "auth.token_revoked"):
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
+    if isinstance(exc, AccountLocked):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 _CONNECTOR_STATUS: list[tuple[type[ConnectorError], int, str]] = [
@@ -138,6 +180,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=errors,
         )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return _domain_problem(request, exc)
 
     @app.exception_handler(ConnectorError)
     async def _connector(request: Request, exc: ConnectorError) -> JSONResponse:

@@ -9,11 +9,14 @@ was refused and why. Every error is problem+json.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
+from core.access import Actor
+from core.audit import changed_fields
 from core.db import utcnow
 from core.webhooks_out import (
     DeliveryStatus,
@@ -48,6 +51,7 @@ from schemas.api.subscriptions import (
 )
 
 from ..api.problems import ProblemError
+from ..api.security import require
 from ..deps import RuntimeDep, SessionDep
 from .ssrf import AllowList, TargetRefused, TargetUnresolvable, resolve_target
 
@@ -93,6 +97,25 @@ def describe(row: WebhookSubscription) -> SubscriptionRead:
     )
 
 
+async def _audit(
+    session: AsyncSession,
+    actor: Actor,
+    verb: str,
+    row: WebhookSubscription,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    await audit.record(
+        session,
+        actor,
+        f"subscriptions.{verb}",
+        target_type="webhook_subscription",
+        target_id=row.name,
+        before=before,
+        after=after,
+    )
+
+
 async def _subscription(session: AsyncSession, ref: str) -> WebhookSubscription:
     try:
         return await get_subscription(session, ref)
@@ -113,7 +136,12 @@ async def _delivery(session: AsyncSession, row: WebhookSubscription, delivery_id
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create(body: SubscriptionCreate, runtime: RuntimeDep, session: SessionDep) -> SubscriptionCreated:
+async def create(
+    body: SubscriptionCreate,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    actor: Actor = require("subscriptions.manage"),
+) -> SubscriptionCreated:
     """Add a subscription; the answer holds its ``whsec_`` secret, which is never shown again."""
     await check_target(body.url, runtime.settings.outbound_allow_private_targets)
     try:
@@ -128,16 +156,18 @@ async def create(body: SubscriptionCreate, runtime: RuntimeDep, session: Session
         )
     except SubscriptionError as exc:
         raise _problem(exc) from None
-    return SubscriptionCreated(**describe(row).model_dump(), secret=secret)
+    described = describe(row)
+    await _audit(session, actor, "create", row, after=described.model_dump())
+    return SubscriptionCreated(**described.model_dump(), secret=secret)
 
 
-@router.get("")
+@router.get("", dependencies=[require("subscriptions.read")])
 async def list_all(session: SessionDep) -> list[SubscriptionRead]:
     """Every subscription, by name."""
     return [describe(row) for row in await list_subscriptions(session)]
 
 
-@router.get("/{ref}")
+@router.get("/{ref}", dependencies=[require("subscriptions.read")])
 async def get_one(ref: str, session: SessionDep) -> SubscriptionRead:
     """One subscription by name or id."""
     return describe(await _subscription(session, ref))
@@ -145,10 +175,15 @@ async def get_one(ref: str, session: SessionDep) -> SubscriptionRead:
 
 @router.patch("/{ref}")
 async def update(
-    ref: str, body: SubscriptionUpdate, runtime: RuntimeDep, session: SessionDep
+    ref: str,
+    body: SubscriptionUpdate,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    actor: Actor = require("subscriptions.manage"),
 ) -> SubscriptionRead:
     """Change URL, event types, description; enable, or disable with a reason."""
     row = await _subscription(session, ref)
+    before = describe(row).model_dump()
     if body.url is not None and body.url != row.url:
         await check_target(body.url, runtime.settings.outbound_allow_private_targets)
     try:
@@ -161,38 +196,52 @@ async def update(
         await enable_subscription(session, row)
     elif body.enabled is False:
         await disable_subscription(session, row, body.reason or "disabled by an operator")
+    after = describe(row).model_dump()
+    await _audit(session, actor, "update", row, *changed_fields(before, after))
     return describe(row)
 
 
 @router.post("/{ref}/rotate-secret")
 async def rotate(
-    ref: str, runtime: RuntimeDep, session: SessionDep, body: SecretRotate | None = None
+    ref: str,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    body: SecretRotate | None = None,
+    actor: Actor = require("subscriptions.manage"),
 ) -> SecretRotated:
     """A new secret; the previous one keeps signing for ``overlap_hours`` (default 24)."""
     row = await _subscription(session, ref)
     overlap = timedelta(hours=(body or SecretRotate()).overlap_hours)
     secret = await rotate_secret(session, runtime.box, row, overlap=overlap)
+    await _audit(
+        session, actor, "rotate_secret", row, after={"overlap_hours": overlap.total_seconds() / 3600}
+    )
     return SecretRotated(
         name=row.name, secret=secret, previous_secret_expires_at=row.previous_secret_expires_at
     )
 
 
 @router.post("/{ref}/retire-secret")
-async def retire(ref: str, runtime: RuntimeDep, session: SessionDep) -> SubscriptionRead:
+async def retire(
+    ref: str, runtime: RuntimeDep, session: SessionDep, actor: Actor = require("subscriptions.manage")
+) -> SubscriptionRead:
     """Stop signing with the previous secret now (the partner has switched)."""
     row = await _subscription(session, ref)
     await retire_previous_secret(session, runtime.box, row)
+    await _audit(session, actor, "retire_secret", row)
     return describe(row)
 
 
 @router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete(ref: str, session: SessionDep) -> Response:
+async def delete(ref: str, session: SessionDep, actor: Actor = require("subscriptions.manage")) -> Response:
     """Remove the subscription, its deliveries and their attempts."""
-    await delete_subscription(session, await _subscription(session, ref))
+    row = await _subscription(session, ref)
+    await _audit(session, actor, "delete", row, before=describe(row).model_dump())
+    await delete_subscription(session, row)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{ref}/deliveries")
+@router.get("/{ref}/deliveries", dependencies=[require("subscriptions.read")])
 async def deliveries(
     ref: str,
     session: SessionDep,
@@ -207,7 +256,7 @@ async def deliveries(
     return [DeliveryRead.model_validate(d) for d in found]
 
 
-@router.get("/{ref}/deliveries/{delivery_id}/attempts")
+@router.get("/{ref}/deliveries/{delivery_id}/attempts", dependencies=[require("subscriptions.read")])
 async def attempts(ref: str, delivery_id: str, session: SessionDep) -> list[AttemptRead]:
     """Every attempt of one delivery, first first."""
     delivery = await _delivery(session, await _subscription(session, ref), delivery_id)
@@ -215,7 +264,9 @@ async def attempts(ref: str, delivery_id: str, session: SessionDep) -> list[Atte
 
 
 @router.post("/{ref}/deliveries/{delivery_id}/redeliver", status_code=status.HTTP_202_ACCEPTED)
-async def redeliver_one(ref: str, delivery_id: str, session: SessionDep) -> RedeliveryRead:
+async def redeliver_one(
+    ref: str, delivery_id: str, session: SessionDep, actor: Actor = require("subscriptions.manage")
+) -> RedeliveryRead:
     """Queue one more attempt now, with the same ``webhook-id``; the subscription must be enabled."""
     row = await _subscription(session, ref)
     delivery = await _delivery(session, row, delivery_id)
@@ -227,4 +278,5 @@ async def redeliver_one(ref: str, delivery_id: str, session: SessionDep) -> Rede
             f"enable {row.name!r} before redelivering to it",
         )
     job_id = await redeliver(session, delivery)
+    await _audit(session, actor, "redeliver", row, after={"delivery_id": delivery.id})
     return RedeliveryRead(delivery_id=delivery.id, job_id=job_id, status=delivery.status)

@@ -13,6 +13,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
+from core.access import Actor
 from core.webhooks.models import InboxStatus, WebhookInboxEvent
 from schemas.api.webhooks import (
     DiscardRequest,
@@ -31,6 +33,7 @@ from schemas.api.webhooks import (
 )
 
 from ..api.problems import ProblemError
+from ..api.security import require
 from .deps import WebhookServiceDep
 from .service import InboxConflict, InboxNotFound, ReplayRefused
 from .sources import (
@@ -83,7 +86,7 @@ def _read(row: WebhookInboxEvent) -> InboxEventRead:
     return InboxEventRead.model_validate(row, from_attributes=True)
 
 
-@router.get("/inbox")
+@router.get("/inbox", dependencies=[require("webhooks.read")])
 async def list_inbox(
     service: WebhookServiceDep,
     session: Session,
@@ -107,7 +110,7 @@ async def list_inbox(
     return InboxPage(items=[_read(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/dead-letters")
+@router.get("/dead-letters", dependencies=[require("webhooks.read")])
 async def list_dead_letters(
     service: WebhookServiceDep,
     session: Session,
@@ -123,7 +126,7 @@ async def list_dead_letters(
     return InboxPage(items=[_read(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/inbox/{inbox_id}")
+@router.get("/inbox/{inbox_id}", dependencies=[require("webhooks.read")])
 async def get_inbox_event(inbox_id: str, service: WebhookServiceDep, session: Session) -> InboxEventDetail:
     """One event with its payload and raw request (credential headers masked)."""
     try:
@@ -138,19 +141,32 @@ async def get_inbox_event(inbox_id: str, service: WebhookServiceDep, session: Se
 
 
 @router.post("/inbox/{inbox_id}/replay")
-async def replay_inbox_event(inbox_id: str, service: WebhookServiceDep, session: Session) -> ReplayResult:
+async def replay_inbox_event(
+    inbox_id: str, service: WebhookServiceDep, session: Session, actor: Actor = require("webhooks.manage")
+) -> ReplayResult:
     """Verify the stored raw request again (tolerance judged at receipt time) and process it anew."""
     try:
         row = await service.replay(session, inbox_id)
     except (InboxNotFound, InboxConflict, ReplayRefused) as exc:
         raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "webhooks.replay",
+        target_type="webhook_inbox",
+        target_id=row.id,
+        after={"replays": row.replays},
+    )
     await service.commit_and_notify(session)
     return ReplayResult(id=row.id, status=row.status, replays=row.replays)
 
 
 @router.post("/replay-dead")
 async def replay_dead_letters(
-    body: ReplayDeadRequest, service: WebhookServiceDep, session: Session
+    body: ReplayDeadRequest,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.manage"),
 ) -> ReplayDeadResult:
     """Replay every dead letter of a source since a time; ``dry_run`` only lists them."""
     matched, replayed, failed = await service.replay_dead(
@@ -161,30 +177,51 @@ async def replay_dead_letters(
         dry_run=body.dry_run,
         limit=body.limit,
     )
+    if not body.dry_run:
+        await audit.record(
+            session,
+            actor,
+            "webhooks.replay_dead",
+            target_type="webhook_source",
+            target_id=body.source,
+            after={"instance": body.instance, "since": body.since, "replayed": replayed, "failed": failed},
+        )
     await service.commit_and_notify(session)
     return ReplayDeadResult(dry_run=body.dry_run, matched=matched, replayed=replayed, failed=failed)
 
 
 @router.post("/inbox/{inbox_id}/discard")
 async def discard_inbox_event(
-    inbox_id: str, body: DiscardRequest, service: WebhookServiceDep, session: Session
+    inbox_id: str,
+    body: DiscardRequest,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.manage"),
 ) -> InboxEventRead:
     """Give up on an unfinished event, with a reason kept on the row."""
     try:
         row = await service.discard(session, inbox_id, body.reason)
     except (InboxNotFound, InboxConflict) as exc:
         raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "webhooks.discard",
+        target_type="webhook_inbox",
+        target_id=row.id,
+        after={"reason": body.reason},
+    )
     await session.commit()
     return _read(row)
 
 
-@router.get("/refusals")
+@router.get("/refusals", dependencies=[require("webhooks.read")])
 async def list_refusals(service: WebhookServiceDep, session: Session) -> list[RefusalCountRead]:
     """How many requests were refused, per source, instance and reason."""
     return [RefusalCountRead.model_validate(item) for item in await service.refusals(session)]
 
 
-@router.get("/sources")
+@router.get("/sources", dependencies=[require("webhooks.read")])
 async def list_source_instances(service: WebhookServiceDep, session: Session) -> list[SourceInstanceRead]:
     """Every configured source instance; secrets shown as ``***``."""
     rows = await service.sources.list(session)
@@ -193,7 +230,10 @@ async def list_source_instances(service: WebhookServiceDep, session: Session) ->
 
 @router.post("/sources", status_code=status.HTTP_201_CREATED)
 async def add_source_instance(
-    body: SourceInstanceCreate, service: WebhookServiceDep, session: Session
+    body: SourceInstanceCreate,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.manage"),
 ) -> SourceInstanceCreated:
     """Configure a source instance; a generated ``whsec_`` secret is in this answer only."""
     try:
@@ -207,31 +247,61 @@ async def add_source_instance(
         )
     except SourceInstanceError as exc:
         raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "webhooks.source_create",
+        target_type="webhook_source_instance",
+        target_id=f"{body.source}/{body.name}",
+        after=service.sources.describe(row),
+    )
     await session.commit()
     return SourceInstanceCreated(**service.sources.describe(row), secret=secret)
 
 
 @router.post("/sources/{source}/{name}/rotate")
 async def rotate_source_secret(
-    source: str, name: str, service: WebhookServiceDep, session: Session
+    source: str,
+    name: str,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.manage"),
 ) -> SecretRotated:
     """Add a new ``whsec_`` secret in front; the previous ones verify until retired."""
     try:
         row, secret = await service.sources.rotate(session, source, name)
     except SourceInstanceError as exc:
         raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "webhooks.source_rotate",
+        target_type="webhook_source_instance",
+        target_id=f"{source}/{name}",
+    )
     await session.commit()
     return SecretRotated(**service.sources.describe(row), secret=secret)
 
 
 @router.post("/sources/{source}/{name}/retire")
 async def retire_source_secrets(
-    source: str, name: str, service: WebhookServiceDep, session: Session
+    source: str,
+    name: str,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.manage"),
 ) -> SourceInstanceRead:
     """Keep only the newest secret: partners must sign with it from now on."""
     try:
         row = await service.sources.retire(session, source, name)
     except SourceInstanceError as exc:
         raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "webhooks.source_retire",
+        target_type="webhook_source_instance",
+        target_id=f"{source}/{name}",
+    )
     await session.commit()
     return SourceInstanceRead.model_validate(service.sources.describe(row))

@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 import pytest
+from authsupport import authorise
 from click.testing import CliRunner
 from demo_vendor import GOOD_KEY, DemoPlugin, Simulator, serve
 
@@ -46,8 +47,9 @@ async def test_broken_plugin_is_quarantined_and_hub_keeps_serving(engine, databa
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://hub") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client,
     ):
+        await authorise(client, app.state.runtime)
         ready = (await client.get("/readyz")).json()
         assert ready["status"] == "degraded"
         assert "vendor package misconfigured" in ready["quarantined_plugins"]["broken-vendor"]

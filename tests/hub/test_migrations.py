@@ -21,6 +21,16 @@ EXPECTED = {
     "webhook_subscriptions",
     "webhook_deliveries",
     "webhook_delivery_attempts",
+    "branches",
+    "roles",
+    "role_grants",
+    "users",
+    "user_roles",
+    "api_tokens",
+    "api_token_roles",
+    "login_throttle",
+    "audit_log",
+    "audit_head",
 }
 
 

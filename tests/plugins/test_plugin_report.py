@@ -8,7 +8,9 @@ import httpx
 from fastapi import FastAPI
 from manager_stubs import AcmeLitigation, ConnectorPlugin, fresh_host, make_bureau
 
+from core.access import Actor
 from hub.api.routes.plugins import router
+from hub.api.security import Require
 from plugins.info import plugin_report
 from plugins.manager import PluginHost
 from plugins.sdk.markers import hookimpl
@@ -77,6 +79,8 @@ def test_plugin_report_lists_builtins_loaded_and_quarantined_plugins() -> None:
 def make_app(host: PluginHost | None) -> FastAPI:
     app = FastAPI()
     app.include_router(router)
+    # The route's own logic is under test here; its lock is tested with the others (test_route_locks).
+    app.dependency_overrides[Require("plugins.read")] = lambda: Actor.operator("test")
     if host is not None:
         app.state.plugin_host = host
     return app
@@ -84,7 +88,7 @@ def make_app(host: PluginHost | None) -> FastAPI:
 
 async def get_plugins(app: FastAPI) -> httpx.Response:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
         return await client.get("/api/plugins")
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from authsupport import authorise
 from sqlalchemy import select
 from webhooks_outbound_partner import Partner, outbound_settings, serve
 
@@ -33,7 +34,8 @@ async def hub(engine, database_url, tmp_path) -> AsyncIterator[tuple[httpx.Async
     app = create_app(settings, host=make_plugin_manager(load_entrypoints=False))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            await authorise(client, app.state.runtime)
             yield client, app.state.runtime
 
 

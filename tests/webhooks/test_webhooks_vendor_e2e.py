@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+from authsupport import token_headers
 import pytest
 import uvicorn
 
@@ -70,8 +71,8 @@ async def _wait_for(predicate: Any, within: float = 10.0) -> None:
 
 
 async def test_feishu_callbacks_reach_plugins_once_through_the_inbox(hub) -> None:
-    url, listener, _runtime = hub
-    async with httpx.AsyncClient(base_url=url) as client:
+    url, listener, runtime = hub
+    async with httpx.AsyncClient(base_url=url, headers=await token_headers(runtime)) as client:
         created = await client.post(
             "/api/webhooks/sources",
             json={

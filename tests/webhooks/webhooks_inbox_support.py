@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from authsupport import authorise
 from pydantic import SecretStr
 
 from core.webhooks import PROCESS_JOB
@@ -182,7 +183,8 @@ async def running_hub(
         if PROCESS_JOB not in runtime.handlers:
             register_inbox_handlers(runtime.handlers, host, retry_delays=settings.webhook_retry_delays)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            await authorise(client, runtime)
             created = await client.post(
                 "/api/webhooks/sources",
                 json={"source": "stub-hmac", "name": "partner", "config": config or {"secrets": [SECRET]}},

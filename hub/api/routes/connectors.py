@@ -6,6 +6,8 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, status
 
+from core import audit
+from core.access import Actor
 from plugins.instances import (
     DuplicateInstance,
     InstanceError,
@@ -21,6 +23,7 @@ from schemas.api.connectors import (
 
 from ...deps import RuntimeDep, SessionDep
 from ..problems import ProblemError
+from ..security import require
 
 __all__ = ["router"]
 
@@ -39,7 +42,7 @@ def _problem(exc: InstanceError) -> ProblemError:
     )
 
 
-@router.get("")
+@router.get("", dependencies=[require("connectors.read")])
 async def list_instances(runtime: RuntimeDep, session: SessionDep) -> list[ConnectorInstanceRead]:
     """Every configured instance, secrets masked."""
     rows = await runtime.instances.list(session)
@@ -48,7 +51,10 @@ async def list_instances(runtime: RuntimeDep, session: SessionDep) -> list[Conne
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def add_instance(
-    body: ConnectorInstanceCreate, runtime: RuntimeDep, session: SessionDep
+    body: ConnectorInstanceCreate,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    actor: Actor = require("connectors.manage"),
 ) -> ConnectorInstanceRead:
     """Configure a new instance; its secrets are encrypted at rest and never echoed."""
     try:
@@ -57,10 +63,19 @@ async def add_instance(
         )
     except InstanceError as exc:
         raise _problem(exc) from None
-    return ConnectorInstanceRead.model_validate(runtime.instances.describe(row))
+    described = runtime.instances.describe(row)
+    await audit.record(
+        session,
+        actor,
+        "connectors.create",
+        target_type="connector_instance",
+        target_id=row.name,
+        after=described,
+    )
+    return ConnectorInstanceRead.model_validate(described)
 
 
-@router.get("/{name}")
+@router.get("/{name}", dependencies=[require("connectors.read")])
 async def get_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> ConnectorInstanceRead:
     """One instance, secrets masked."""
     try:
@@ -72,11 +87,16 @@ async def get_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> C
 
 @router.put("/{name}")
 async def replace_instance(
-    name: str, body: ConnectorInstanceUpdate, runtime: RuntimeDep, session: SessionDep
+    name: str,
+    body: ConnectorInstanceUpdate,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    actor: Actor = require("connectors.manage"),
 ) -> ConnectorInstanceRead:
     """Replace an instance's config; secrets not given keep their stored values."""
     try:
         row = await runtime.instances.get(session, name)
+        before = runtime.instances.describe(row)
         row = await runtime.instances.add(
             session,
             name=name,
@@ -87,15 +107,35 @@ async def replace_instance(
         )
     except InstanceError as exc:
         raise _problem(exc) from None
-    return ConnectorInstanceRead.model_validate(runtime.instances.describe(row))
+    after = runtime.instances.describe(row)
+    await audit.record(
+        session,
+        actor,
+        "connectors.replace",
+        target_type="connector_instance",
+        target_id=name,
+        before=before,
+        after=after,
+    )
+    return ConnectorInstanceRead.model_validate(after)
 
 
 @router.post("/{name}/check")
-async def check_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> ConnectorCheckRead:
+async def check_instance(
+    name: str, runtime: RuntimeDep, session: SessionDep, actor: Actor = require("connectors.check")
+) -> ConnectorCheckRead:
     """Try the credentials against the vendor (or its simulator) and say what is wrong."""
     try:
         await runtime.instances.get(session, name)
     except InstanceError as exc:
         raise _problem(exc) from None
     result = await runtime.instances.check(session, name)
+    await audit.record(
+        session,
+        actor,
+        "connectors.check",
+        target_type="connector_instance",
+        target_id=name,
+        after={"ok": result.ok},
+    )
     return ConnectorCheckRead.model_validate(asdict(result))

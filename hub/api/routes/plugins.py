@@ -8,12 +8,19 @@ from plugins.info import plugin_report
 from plugins.manager import PluginHost
 from schemas.api.plugins import PluginInfo
 
+from ..security import require
+
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/plugins", tags=["plugins"])
 
 
-@router.get("", response_model=list[PluginInfo], summary="List plugins and their connectors")
+@router.get(
+    "",
+    response_model=list[PluginInfo],
+    summary="List plugins and their connectors",
+    dependencies=[require("plugins.read")],
+)
 async def list_plugins(request: Request) -> list[PluginInfo]:
     """Every plugin the hub tried at start-up, loaded or quarantined with the reason.
 

@@ -1,0 +1,139 @@
+"""Writing audit entries: one per change, in the same transaction as the change.
+
+``record`` first touches the chain's head row with an ``UPDATE`` — a row lock on PostgreSQL, the
+write lock on SQLite, where a plain read would not lock — so concurrent writers queue and the
+chain stays one line. The lock is held until the
+caller's transaction ends: audited changes serialise on it, which is the price of a single chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.access.actor import Actor
+from core.access.scopes import scope_clause
+from core.db import new_id, utcnow
+
+from .chain import GENESIS, entry_hash, to_json
+from .models import AuditEntry, AuditHead
+
+__all__ = ["AuditQuery", "changed_fields", "query_audit", "record"]
+
+
+async def _lock_head(session: AsyncSession) -> AuditHead:
+    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    head = await session.scalar(
+        select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
+    )
+    if head is None:
+        head = AuditHead(id=1, seq=0, hash=GENESIS)
+        session.add(head)
+        await session.flush()
+    return head
+
+
+async def record(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str,
+    target_id: str | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry for ``actor`` doing ``action`` to a target; the caller commits.
+
+    Args:
+        session: the transaction that makes the change.
+        actor: who did it (its request id and address are recorded too).
+        action: a stable code, ``<area>.<verb>`` (``users.disable``, ``auth.login_failed``).
+        target_type: what kind of thing changed (``user``, ``connector_instance``).
+        target_id: which one.
+        before: its state before (PII values are masked; secrets must not be passed).
+        after: its state after.
+    """
+    head = await _lock_head(session)
+    values: dict[str, Any] = {
+        "seq": head.seq + 1,
+        "id": new_id(),
+        "at": utcnow(),
+        "actor": actor.audit_name,
+        "actor_kind": actor.kind.value,
+        "actor_id": actor.id,
+        "actor_branch_id": actor.branch_id,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "before": to_json(before),
+        "after": to_json(after),
+        "request_id": actor.request_id,
+        "client_addr": actor.client_addr,
+        "prev_hash": head.hash,
+    }
+    entry = AuditEntry(**values, hash=entry_hash(values))
+    session.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    await session.flush()
+    return entry
+
+
+def changed_fields(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that differ, as (before, after): what an update's audit entry keeps."""
+    keys = sorted(set(before) | set(after))
+    changed = [k for k in keys if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+class AuditQuery:
+    """Filters for reading the log (all optional)."""
+
+    def __init__(
+        self,
+        *,
+        actor: str | None = None,
+        action: str | None = None,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        after_seq: int | None = None,
+        limit: int = 100,
+    ) -> None:
+        self.actor, self.action = actor, action
+        self.target_type, self.target_id = target_type, target_id
+        self.since, self.until = since, until
+        self.after_seq, self.limit = after_seq, limit
+
+
+async def query_audit(session: AsyncSession, caller: Actor, query: AuditQuery) -> list[AuditEntry]:
+    """Entries the caller may read (scope of ``audit.read`` applied in SQL), newest first."""
+    conditions = [
+        scope_clause(caller, "audit.read", owner=AuditEntry.actor_id, branch=AuditEntry.actor_branch_id)
+    ]
+    if query.actor:
+        conditions.append(AuditEntry.actor == query.actor)
+    if query.action:
+        conditions.append(
+            AuditEntry.action.startswith(query.action[:-1], autoescape=True)
+            if query.action.endswith("*")
+            else AuditEntry.action == query.action
+        )
+    if query.target_type:
+        conditions.append(AuditEntry.target_type == query.target_type)
+    if query.target_id:
+        conditions.append(AuditEntry.target_id == query.target_id)
+    if query.since is not None:
+        conditions.append(AuditEntry.at >= query.since)
+    if query.until is not None:
+        conditions.append(AuditEntry.at < query.until)
+    if query.after_seq is not None:
+        conditions.append(AuditEntry.seq < query.after_seq)
+    statement = select(AuditEntry).where(and_(*conditions)).order_by(AuditEntry.seq.desc()).limit(query.limit)
+    return list((await session.scalars(statement)).all())

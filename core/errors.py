@@ -1,0 +1,72 @@
+"""The domain's refusals: a stable code, an HTTP status, and the values its message needs.
+
+Every bounded context raises these (or subclasses) instead of building HTTP answers; the hub maps
+them to problem+json once, with the message looked up in the caller's language from the catalog
+(``core.i18n``). The code is what clients and tests match on; the text is for people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.i18n import translate
+
+__all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound", "Unauthenticated"]
+
+
+class DomainError(Exception):
+    """A refusal with a message code from the catalog.
+
+    Args:
+        code: catalog key, e.g. ``access.unknown_role``; also the problem's ``code`` member.
+        params: values the message is formatted with (never secrets or clear PII).
+        errors: per-field problems (``[{"loc": [...], "code": ..., "msg": ...}]``) for 422s.
+    """
+
+    status = 400
+    slug = "domain-error"
+
+    def __init__(self, code: str, *, errors: list[dict[str, Any]] | None = None, **params: Any) -> None:
+        super().__init__(translate(code, "en", **params))
+        self.code = code
+        self.params = params
+        self.errors = errors or []
+
+    def message(self, language: str) -> str:
+        """The message in ``language``."""
+        return translate(self.code, language, **self.params)
+
+
+class Invalid(DomainError):
+    """The input breaks a rule (422)."""
+
+    status = 422
+    slug = "invalid"
+
+
+class NotFound(DomainError):
+    """No such thing — or not one the caller may see, which looks the same (404)."""
+
+    status = 404
+    slug = "not-found"
+
+
+class Conflict(DomainError):
+    """It exists already, or is in a state that does not allow this (409)."""
+
+    status = 409
+    slug = "conflict"
+
+
+class Unauthenticated(DomainError):
+    """No credentials, or none that can be trusted (401)."""
+
+    status = 401
+    slug = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Authenticated, but not permitted (403)."""
+
+    status = 403
+    slug = "forbidden"
