@@ -266,7 +266,7 @@ async def save_role(
         old = await session.execute(
             select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
         )
-        before = {"grants": dict(old.tuples().all()), "description": role.description}
+        before = {"grants": dict(old.all()), "description": role.description}
         await session.execute(delete(RoleGrant).where(RoleGrant.role_id == role.id))
         if description is not None:
             role.description = description
@@ -339,4 +339,4 @@ async def role_grants(session: AsyncSession, name: str) -> dict[str, str]:
     rows = await session.execute(
         select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())

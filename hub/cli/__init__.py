@@ -17,7 +17,19 @@ from hub.secrets import load_secret_box
 from hub.settings import Settings, SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 
-from . import connector_new, connectors, db, plugins, sandbox, serve, webhook_subscriptions, webhooks, worker
+from . import (
+    access,
+    connector_new,
+    connectors,
+    db,
+    plugins,
+    sandbox,
+    security,
+    serve,
+    webhook_subscriptions,
+    webhooks,
+    worker,
+)
 
 __all__ = ["cli", "main"]
 
@@ -50,6 +62,12 @@ _BUILTIN_COMMANDS = (
     connector_new.connector,
     sandbox.sandbox,
     webhooks.webhooks,
+    access.branches,
+    access.users,
+    access.roles,
+    access.tokens,
+    security.audit,
+    security.keys,
 )
 webhooks.webhooks.add_command(webhook_subscriptions.subscriptions)
 for _command in (*_BUILTIN_COMMANDS, worker.make_worker_command(_handlers)):

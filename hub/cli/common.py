@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
 
+from core.errors import DomainError
+from core.i18n import negotiate
+from core.pii import KeyRingError
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError, load_settings
 
-__all__ = ["echo_json", "parse_pairs", "run_with_runtime", "start_runtime"]
+__all__ = ["cli_language", "echo_json", "parse_pairs", "run_with_runtime", "start_runtime"]
 
 T = TypeVar("T")
 
@@ -48,11 +52,22 @@ def run_with_runtime(
         finally:
             await runtime.aclose()
 
-    caught: tuple[type[Exception], ...] = (SettingsError, DatabaseUnavailable, *errors)
+    caught: tuple[type[Exception], ...] = (SettingsError, DatabaseUnavailable, KeyRingError, *errors)
     try:
         return asyncio.run(main())
+    except DomainError as exc:
+        raise click.ClickException(exc.message(cli_language())) from None
     except caught as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def cli_language() -> str:
+    """The operator's language from ``LC_ALL``/``LC_MESSAGES``/``LANG`` (``zh_CN.UTF-8`` → zh-CN)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "")
+        if value and value not in ("C", "POSIX", "C.UTF-8"):
+            return negotiate(value.split(".")[0].replace("_", "-"))
+    return negotiate(None)
 
 
 def echo_json(data: Any) -> None:

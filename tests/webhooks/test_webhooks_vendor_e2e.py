@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from authsupport import token_headers
 import pytest
 import uvicorn
+from authsupport import token_headers
 
 from connectors.feishu.connector import FeishuApproval, FeishuConfig
 from connectors.feishu.simulator import SANDBOX_APPROVAL_CODE, SANDBOX_CONFIG, create_app

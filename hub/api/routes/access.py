@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api", tags=["access"])
 
 
 async def _branch_codes(session: AsyncSession) -> dict[str, str]:
-    return dict((await session.execute(select(Branch.id, Branch.code))).tuples().all())
+    return dict((await session.execute(select(Branch.id, Branch.code))).all())
 
 
 @router.get("/branches")
@@ -153,14 +153,10 @@ async def list_permissions(runtime: RuntimeDep, actor: Actor = require("roles.re
 
 async def _role_read(session: AsyncSession, role: Role) -> RoleRead:
     grants = (
-        (
-            await session.execute(
-                select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
-            )
+        await session.execute(
+            select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
         )
-        .tuples()
-        .all()
-    )
+    ).all()
     return RoleRead.model_validate(
         {"name": role.name, "description": role.description, "builtin": role.builtin, "grants": dict(grants)}
     )

@@ -1,0 +1,72 @@
+"""``lendhub audit verify`` and ``lendhub keys rotate``: the operator's checks on the data at rest."""
+
+from __future__ import annotations
+
+import click
+
+from core import pii
+from core.audit import ChainBreak, verify_chain
+from core.models import metadata
+from core.pii.keyring import add_key_to_file
+from core.pii.rotation import rotate_keys
+from hub.runtime import Runtime
+from hub.secrets import load_key_ring
+from hub.settings import load_settings
+
+from .common import run_with_runtime
+
+__all__ = ["audit", "keys"]
+
+
+@click.group("audit")
+def audit() -> None:
+    """The tamper-evident audit log."""
+
+
+@audit.command("verify")
+def verify() -> None:
+    """Walk the hash chain; exit 1 naming the first entry changed, deleted or inserted."""
+
+    async def work(runtime: Runtime) -> tuple[int, ChainBreak | None]:
+        async with runtime.sessions() as session:
+            return await verify_chain(session)
+
+    count, broken = run_with_runtime(work)
+    if broken is not None:
+        raise click.ClickException(f"audit chain broken at entry {broken.seq}: {broken.reason}")
+    click.echo(f"audit chain intact: {count} entries verified")
+
+
+@click.group("keys")
+def keys() -> None:
+    """Keys that seal personal data at rest."""
+
+
+@keys.command("rotate")
+@click.option("--new-key", is_flag=True, help="Embedded default only: add a new key to the key file first.")
+@click.option("--batch", type=click.IntRange(1, 100_000), default=500, show_default=True)
+def rotate(new_key: bool, batch: int) -> None:
+    """Re-seal every stored value under the newest key, in batches (safe to interrupt and rerun)."""
+    settings = load_settings()
+    if new_key:
+        if settings.pii_keys is not None:
+            raise click.UsageError(
+                "--new-key edits the key file; with LENDHUB_PII_KEYS set, put the new key first there"
+            )
+        load_key_ring(settings)  # creates the file on a fresh install
+        kid = add_key_to_file(settings.pii_key_path)
+        click.echo(f"added key {kid} in front of {settings.pii_key_path}")
+
+    async def work(runtime: Runtime) -> dict[str, int]:
+        ring = pii.current()
+        return await rotate_keys(
+            runtime.sessions,
+            metadata,
+            ring,
+            batch=batch,
+            progress=lambda label, n: click.echo(f"  {label}: {n} re-sealed", err=True),
+        )
+
+    done = run_with_runtime(work)
+    total = sum(done.values())
+    click.echo(f"re-sealed {total} value(s) under key {load_key_ring(settings).current_kid}")
