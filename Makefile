@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/lendhub db upgrade
+	$(BIN)/lendhub users bootstrap
 	$(BIN)/lendhub sandbox --port 9100 --write-config var/connectors.sandbox.yaml --dry-run
 	$(BIN)/lendhub sandbox --port 9100 & sandbox=$$!; trap 'kill $$sandbox' EXIT INT TERM; \
 	  LENDHUB_CONNECTORS_FILE=var/connectors.sandbox.yaml $(BIN)/lendhub serve --host 127.0.0.1 --port 8000

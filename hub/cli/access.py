@@ -8,13 +8,14 @@ input (``--password-stdin``), never from the command line, which other users can
 
 from __future__ import annotations
 
+import secrets
 import sys
 from typing import Any
 
 import click
 from sqlalchemy import select
 
-from core.access import Actor, Branch
+from core.access import Actor, Branch, User
 from core.access import service as access
 from core.access.repository import role_by_name
 from hub.runtime import Runtime
@@ -104,6 +105,34 @@ def add_user(
 
     run_with_runtime(work)
     click.echo(f"user {username.strip().lower()} added with role(s) {', '.join(roles)}")
+
+
+@users.command("bootstrap")
+@click.option("--username", default="admin", show_default=True)
+def bootstrap(username: str) -> None:
+    """On a database without users, create an admin with a generated password and print it once."""
+
+    async def work(runtime: Runtime) -> str | None:
+        async with runtime.sessions() as session, session.begin():
+            if await session.scalar(select(User.id).limit(1)) is not None:
+                return None
+            password = secrets.token_urlsafe(12) + "-9"
+            await access.add_user(
+                session, _operator(), username=username, password=password, roles=["admin"], branch=None
+            )
+            return password
+
+    password = run_with_runtime(work)
+    if password is None:
+        click.echo(
+            "users exist already: sign in with yours (`lendhub users add … --password-stdin` adds more)"
+        )
+        return
+    click.echo(f"created the first administrator: username {username}, password {password}")
+    click.echo(
+        "shown once — sign in at POST /api/auth/token, then change it with "
+        "`lendhub users passwd admin --password-stdin`"
+    )
 
 
 @users.command("disable")
