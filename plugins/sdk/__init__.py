@@ -46,6 +46,7 @@ from core.integrations import (
 from .breaker import BreakerSnapshot, CircuitBreaker
 from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, mask_headers, mask_pii, mask_secrets
 from .config import HttpConnectorConfig, public_config, secret_fields
+from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
 from .http import HttpConnector
 from .limits import Limiter
@@ -112,6 +113,7 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorInfo",
+    "CookielessAsyncClient",
     "CreditBureau",
     "ESignature",
     "EgressDenied",

@@ -44,6 +44,7 @@ from core.integrations.errors import (
 from .breaker import BreakerSnapshot, CircuitBreaker
 from .calllog import CallRecord, CallRecorder, Masker, MemoryCallRecorder, install_log_filter, mask_headers
 from .config import HttpConnectorConfig, secret_values
+from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
 from .limits import Limiter
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, classify_status
@@ -78,7 +79,9 @@ class HttpConnector(Connector):
         config: the validated instance config (an :class:`HttpConnectorConfig` subclass).
         instance: the instance name, unique per connector slug.
         http: the HTTP client, injected by the hub so connections are pooled and tests can mock
-            it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own.
+            it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own. Either
+            way it should keep no cookies (:class:`CookielessAsyncClient`): a session the vendor
+            sets is the connector's to keep and send.
         state: shared breaker, rate, lock and cache state; in-memory when ``None``.
         recorder: where call-log rows go; an in-memory recorder when ``None``.
         clock: wall-clock seconds, for deadlines, breaker, rate limit and latencies (tests fake it).
@@ -119,7 +122,7 @@ class HttpConnector(Connector):
         self._timeout_dict = self.timeout.as_dict()
         self._longest_timeout = max(config.connect_timeout, config.read_timeout)
         self._owns_http = http is None
-        self.http = http if http is not None else httpx.AsyncClient(timeout=self.timeout)
+        self.http = http if http is not None else CookielessAsyncClient(timeout=self.timeout)
         self.state = state if state is not None else SharedState.memory()
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
