@@ -126,7 +126,11 @@ class HttpConnector(Connector):
         self.state = state if state is not None else SharedState.memory()
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
-        self.egress = EgressPolicy([*self.info.hosts, httpx.URL(config.base_url).host], name=self.name)
+        self.egress = EgressPolicy(
+            [*self.info.hosts, httpx.URL(config.base_url).host],
+            name=self.name,
+            allow_insecure_http=config.allow_insecure_http,
+        )
         key = f"{self.slug}:{instance}"
         self.breaker = CircuitBreaker(
             self.state.breakers,
