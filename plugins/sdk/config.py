@@ -20,6 +20,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr, model_validator
 
 __all__ = [
+    "MASK",
     "HttpConnectorConfig",
     "is_loopback_host",
     "origin_of",

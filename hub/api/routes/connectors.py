@@ -9,6 +9,7 @@ from fastapi import APIRouter, status
 from plugins.instances import (
     DuplicateInstance,
     InstanceError,
+    SecretsRequired,
     UnknownConnector,
     UnknownInstance,
 )
@@ -32,6 +33,15 @@ def _problem(exc: InstanceError) -> ProblemError:
         return ProblemError(404, "connector-instance-not-found", "Connector instance not found", str(exc))
     if isinstance(exc, DuplicateInstance):
         return ProblemError(409, "connector-instance-exists", "Connector instance exists", str(exc))
+    if isinstance(exc, SecretsRequired):
+        return ProblemError(
+            422,
+            "connector-secrets-required",
+            "Secrets must be given again for a new host",
+            exc.message,
+            problems=exc.problems,
+            secret_fields=exc.fields,
+        )
     if isinstance(exc, UnknownConnector):
         return ProblemError(422, "unknown-connector", "Unknown connector", exc.message, problems=exc.problems)
     return ProblemError(
@@ -74,7 +84,12 @@ async def get_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> C
 async def replace_instance(
     name: str, body: ConnectorInstanceUpdate, runtime: RuntimeDep, session: SessionDep
 ) -> ConnectorInstanceRead:
-    """Replace an instance's config; secrets not given keep their stored values."""
+    """Replace an instance's whole config; fields not given take their defaults.
+
+    Secrets not given (or given as ``***``) keep their stored values only while the base URL's
+    scheme, host and port stay the same; a move to another host must give every secret again,
+    or the answer is 422 ``connector-secrets-required`` naming them, and nothing changes.
+    """
     try:
         row = await runtime.instances.get(session, name)
         row = await runtime.instances.add(

@@ -181,3 +181,18 @@ def test_plugin_registers_the_connector() -> None:
     host.add_plugin("connectors.kingdee.plugin", plugin)
     assert "kingdee" in host.connectors
     assert client.SESSION_LOST_TEXT in "会话信息已丢失，请重新登录"
+
+
+async def test_a_session_is_never_sent_to_another_server_on_the_same_address() -> None:
+    # Same data centre and user, same shared state, same address, another port: another server.
+    first_sim, second_sim = KingdeeSimulator(), KingdeeSimulator()
+    state = SharedState.memory()
+    with serve(first_sim.app) as first_url, serve(second_sim.app) as second_url:
+        first, _ = make_connector(first_url, state=state)
+        second, second_log = make_connector(second_url, state=state)
+        await first.post_voucher(disbursement("origin-a"))
+        await second.post_voucher(disbursement("origin-b"))
+        await first.aclose()
+        await second.aclose()
+    assert first_sim.logins == 1 and second_sim.logins == 1
+    assert [r.error_class for r in second_log.records if r.error_class] == []  # no SessionLost
