@@ -51,6 +51,7 @@ from .egress import EgressPolicy
 from .http import HttpConnector
 from .limits import Limiter
 from .markers import PROJECT_NAME, hookimpl
+from .masking import Masker
 from .retry import RetryPolicy, parse_retry_after
 from .simulation import FaultInjector, FaultPlan
 from .state import (
@@ -128,6 +129,7 @@ __all__ = [
     "Limiter",
     "Litigation",
     "Locks",
+    "Masker",
     "MemoryBreakerStore",
     "MemoryCache",
     "MemoryCallRecorder",
