@@ -15,7 +15,7 @@ import pytest
 from kingdee_helpers import disbursement, make_connector, serve
 
 from connectors.kingdee import client
-from connectors.kingdee.simulator import KingdeeSimulator
+from connectors.kingdee.simulator import SANDBOX_CONFIG, KingdeeSimulator
 from plugins.manager import make_plugin_manager
 from plugins.sdk import (
     AuthError,
@@ -196,3 +196,15 @@ async def test_a_session_is_never_sent_to_another_server_on_the_same_address() -
         await second.aclose()
     assert first_sim.logins == 1 and second_sim.logins == 1
     assert [r.error_class for r in second_log.records if r.error_class] == []  # no SessionLost
+
+
+async def test_call_log_holds_no_session_or_password(sim: Any) -> None:
+    simulator, _, url = sim
+    connector, recorder = make_connector(url)
+    await connector.post_voucher(disbursement("log"))
+    await connector.aclose()
+    rows = " ".join(f"{r.url} {r.request_body} {r.response_body}" for r in recorder.records)
+    assert simulator.sessions and all(session not in rows for session in simulator.sessions)
+    assert str(SANDBOX_CONFIG["password"]) not in rows
+    login = next(r for r in recorder.records if r.operation == "login")
+    assert '"KDSVCSessionId": "***"' in (login.response_body or "")
