@@ -88,6 +88,12 @@ def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     vendor share a class. Do no I/O and read no settings here; start-up must stay fast and a
     vendor outage must not stop the hub from starting.
 
+    What a class declares is what the hub relies on: an ``HttpConnector``'s ``sensitive_fields``
+    and ``sensitive_headers`` (names, addresses, custom credential headers) are masked in the
+    call log and logs, along with credential- and session-like names that need no declaring. The
+    injected client keeps no cookies, so a connector that needs a vendor session keeps it itself
+    and sends it as a ``Cookie`` header.
+
     Args:
         register: adds a ``Connector`` subclass. It raises ``RegistrationError`` when the class
             subclasses no port or several, its ``info`` has problems, its ``Config`` is not a

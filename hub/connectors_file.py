@@ -11,7 +11,9 @@ environment::
           base_url: https://api.example.com
           api_key: ${BAIHANG_API_KEY}
 
-``${VAR}`` is replaced by the environment variable (a missing one is an error naming it). Each
+``${VAR}`` is replaced by the environment variable (a missing one is an error naming it). An entry
+is the instance's whole config, applied as a replace: an entry that moves an existing instance to
+another host without its secrets is refused (secrets are bound to their host). Each
 instance is applied on its own: a bad one is reported and skipped, the others still apply, and
 the hub keeps serving (``/readyz`` lists the problems).
 """

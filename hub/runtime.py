@@ -27,7 +27,7 @@ from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
 from plugins.instances import ConnectorInstances, InstanceError
 from plugins.manager import PluginHost, make_plugin_manager
-from plugins.sdk import HttpConnector, SharedState
+from plugins.sdk import CookielessAsyncClient, HttpConnector, SharedState
 from schemas.api.plugins import InstanceSummary
 
 from .connectors_file import apply_connectors_file
@@ -42,17 +42,6 @@ from .workers.runner import JobBackend, make_job_queue
 __all__ = ["Runtime"]
 
 log = logging.getLogger(__name__)
-
-
-class _NoCookies(httpx.Cookies):
-    """A cookie jar that keeps nothing.
-
-    The client is shared by every connector, and one vendor's session cookie must never ride
-    along to another; connectors that need a session (金蝶) carry it explicitly.
-    """
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        """Ignore ``Set-Cookie``."""
 
 
 @dataclass
@@ -102,11 +91,12 @@ class Runtime:
         for record in host.quarantined:
             log.error("plugin %s quarantined: %s", record.name, record.reason)
         state = make_shared_state(settings.redis_url)
-        http = httpx.AsyncClient(
+        # Shared by every connector instance and every webhook delivery, so it keeps no cookies:
+        # one vendor's session must never ride along to another vendor or a partner.
+        http = CookielessAsyncClient(
             timeout=httpx.Timeout(10.0),
             limits=httpx.Limits(max_connections=200),
             follow_redirects=False,
-            cookies=_NoCookies(),
         )
         recorder = DatabaseCallRecorder(sessions)
         recorder.start()

@@ -6,6 +6,12 @@ non-secret config in clear (so operators can read it) and the secrets sealed by 
 
 Errors say precisely what is wrong without echoing input values, which may be credentials:
 an unknown slug lists the known ones; an invalid config names each field and the rule it broke.
+
+Secrets are bound to the origin (scheme, host and port of ``base_url``) they were entered for. A
+replace is the whole config: fields it leaves out take their defaults, never their stored values,
+except secrets, which are kept only while the origin stays the same. A replace that moves the
+instance to another origin must give every stored secret again, or it is refused and nothing
+changes; otherwise 百行's password would follow a typo'd or hostile ``base_url``.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from core.models import ConnectorInstance
 from core.secretbox import SecretBox, SecretBoxError
 from plugins.manager import PluginHost
 from plugins.sdk import CallRecorder, HttpConnector, SharedState, secret_fields
+from plugins.sdk.config import MASK, origin_of
 
 __all__ = [
     "CheckResult",
@@ -43,6 +50,7 @@ __all__ = [
     "InstanceDisabled",
     "InstanceError",
     "InvalidInstanceConfig",
+    "SecretsRequired",
     "UnknownConnector",
     "UnknownInstance",
 ]
@@ -63,6 +71,17 @@ class UnknownConnector(InstanceError):
 
 class InvalidInstanceConfig(InstanceError):
     """The config does not validate against the connector's ``Config``."""
+
+
+class SecretsRequired(InvalidInstanceConfig):
+    """A replace moves the instance to another origin without giving its stored secrets again.
+
+    ``fields`` names the secret fields that must be given (the stored values are not used).
+    """
+
+    def __init__(self, message: str, fields: list[str]) -> None:
+        super().__init__(message, [f"{name}: must be given again for the new base_url" for name in fields])
+        self.fields = fields
 
 
 class DuplicateInstance(InstanceError):
@@ -182,7 +201,13 @@ class ConnectorInstances:
         enabled: bool = True,
         replace: bool = False,
     ) -> ConnectorInstance:
-        """Create an instance, or with ``replace`` update it; omitted secrets keep their stored value."""
+        """Create an instance, or with ``replace`` replace its whole config.
+
+        On a replace, a secret field left out (or given as the ``***`` the API shows) keeps its
+        stored value only if the effective ``base_url`` (defaults applied) has the stored origin;
+        otherwise SecretsRequired names the secret fields to give again, and nothing changes.
+        Other fields left out take their defaults.
+        """
         if not SLUG_PATTERN.match(name):
             raise InvalidInstanceConfig(
                 f"instance name {name!r} is invalid", ["use lower-case letters, digits, '-' or '_'"]
@@ -190,11 +215,16 @@ class ConnectorInstances:
         row = await self._row(session, name)
         if row is not None and not replace:
             raise DuplicateInstance(f"instance {name!r} exists already (connector {row.connector_slug!r})")
-        merged = dict(config)
+        names = secret_fields(self.connector_class(connector).Config)
+        given = {k: v for k, v in config.items() if not (k in names and v == MASK)}
+        kept: dict[str, str] = {}
         if row is not None and row.connector_slug == connector and row.secrets_ciphertext:
-            for key, value in self._open(row).items():
-                merged.setdefault(key, value)
-        model = self.validate(connector, merged)
+            missing = names - given.keys()
+            if missing:
+                kept = {k: v for k, v in self._open(row).items() if k in missing}
+        model = self.validate(connector, {**given, **kept})
+        if row is not None and kept:
+            self._check_same_origin(row, model, sorted(kept))
         public, secrets = _split(model)
         sealed = self.box.seal(secrets) if secrets else None
         if row is None:
@@ -207,6 +237,23 @@ class ConnectorInstances:
         await session.flush()
         self._built.pop(name, None)
         return row
+
+    @staticmethod
+    def _check_same_origin(row: ConnectorInstance, model: BaseModel, kept: list[str]) -> None:
+        """Refuse to keep stored secrets for a config whose effective base URL has another origin.
+
+        The model is validated, so a ``base_url`` left out is the connector's default: a replace
+        cannot reset the host and keep the secrets.
+        """
+        old_url, new_url = row.config.get("base_url"), getattr(model, "base_url", None)
+        if old_url is None or new_url is None or origin_of(str(old_url)) == origin_of(str(new_url)):
+            return
+        scheme, host, port = origin_of(str(new_url))
+        raise SecretsRequired(
+            f"instance {row.name!r} would move to {scheme}://{host}:{port}, but its secrets were "
+            "entered for another host; give them again",
+            kept,
+        )
 
     async def set_enabled(self, session: AsyncSession, name: str, enabled: bool) -> ConnectorInstance:
         """Enable or disable an instance without touching its config."""

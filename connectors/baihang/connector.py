@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import re
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, ClassVar
@@ -14,8 +12,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, field_validator
 
 from plugins.sdk import (
-    CallRecord,
-    CallRecorder,
     Capability,
     ConnectorError,
     ConnectorInfo,
@@ -34,25 +30,6 @@ from schemas.canonical.credit_report import CreditReport
 from . import client, mapping
 
 __all__ = ["BaihangConfig", "BaihangCreditBureau"]
-
-_PII_VALUE = re.compile(r'(\\?"(?:address|company)\\?"\s*:\s*\\?")(?:[^"\\]|\\[^"])*(\\?")')
-
-
-def redact_body(text: str | None) -> str | None:
-    """Blank addresses and employers (inside the JSON-string sections too) before the call log."""
-    if not text:
-        return text
-    return _PII_VALUE.sub(r"\1***\2", text)
-
-
-class _RedactingRecorder:
-    """Passes call-log rows on with addresses and employers blanked."""
-
-    def __init__(self, inner: CallRecorder) -> None:
-        self.inner = inner
-
-    async def record(self, record: CallRecord) -> None:
-        await self.inner.record(dataclasses.replace(record, response_body=redact_body(record.response_body)))
 
 
 class BaihangConfig(HttpConnectorConfig):
@@ -114,11 +91,12 @@ class BaihangCreditBureau(HttpConnector, CreditBureau):
     )
     Config: ClassVar[type[BaihangConfig]] = BaihangConfig
     simulator: ClassVar[str | None] = "connectors.baihang.simulator:create_app"
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("name", "address", "company")
+    """Names, addresses and employers, inside the JSON-string sections too (the SDK descends)."""
     config: BaihangConfig
 
     def __init__(self, config: BaihangConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.recorder = _RedactingRecorder(self.recorder)
         self._codes = {**client.DEFAULT_CODES, **config.error_codes}
 
     @cached_property

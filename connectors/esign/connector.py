@@ -74,6 +74,8 @@ class EsignSignature(HttpConnector, ESignature):
     Config: ClassVar[type[EsignConfig]] = EsignConfig
     simulator: ClassVar[str] = "connectors.esign.simulator:create_app"
     idempotency_header: ClassVar[str] = "X-LendHub-Idempotency-Key"
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("psnName", "psnAccount", "psnIDCardNum")
+    """Signers' names, accounts (a mobile or an e-mail) and ID numbers, in flows and answers."""
     config: EsignConfig
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:

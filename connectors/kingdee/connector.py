@@ -96,8 +96,11 @@ class KingdeeLedger(HttpConnector, FinanceLedger):
 
     @property
     def _session_key(self) -> str:
-        host = httpx.URL(self.config.base_url).host
-        return f"kingdee:{host}:{self.config.acct_id}:{self.config.username}:session"
+        # Keyed by the whole origin, not just the host: a session belongs to the server that
+        # issued it and must not be sent to another port or scheme on the same address.
+        url = httpx.URL(self.config.base_url)
+        origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
+        return f"kingdee:{origin}:{self.config.acct_id}:{self.config.username}:session"
 
     async def _login(self) -> str:
         body = client.login_body(

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import re
 from typing import Any, ClassVar
 
 import httpx
 from pydantic import Field
 
 from plugins.sdk import (
-    CallRecord,
-    CallRecorder,
     Capability,
     ConnectorError,
     ConnectorInfo,
@@ -29,43 +25,6 @@ from schemas.canonical.credit_report import CreditReport
 from . import client, mapping
 
 __all__ = ["PbocConfig", "PbocCreditBureau"]
-
-_PII_KEYS = (
-    "name",
-    "PA01BQ01",  # 被查询者姓名
-    "PB01AQ01",  # 电子邮箱
-    "PB01AQ02",  # 通讯地址
-    "PB01AQ03",  # 户籍地址
-    "PB020Q01",  # 配偶姓名
-    "PB020Q02",  # 配偶工作单位
-    "PB030Q01",  # 居住地址
-    "PB040Q01",  # 工作单位
-    "PB040Q02",  # 单位地址
-)
-_PII_VALUE = re.compile(r'("(?:' + "|".join(_PII_KEYS) + r')"\s*:\s*")(?:[^"\\]|\\.)*(")')
-
-
-def redact_body(text: str | None) -> str | None:
-    """Blank names and addresses the SDK's pattern masking cannot recognise (it masks numbers)."""
-    if not text:
-        return text
-    return _PII_VALUE.sub(r"\1***\2", text)
-
-
-class _RedactingRecorder:
-    """Passes call-log rows on with names and addresses blanked; works on truncated bodies too."""
-
-    def __init__(self, inner: CallRecorder) -> None:
-        self.inner = inner
-
-    async def record(self, record: CallRecord) -> None:
-        await self.inner.record(
-            dataclasses.replace(
-                record,
-                request_body=redact_body(record.request_body),
-                response_body=redact_body(record.response_body),
-            )
-        )
 
 
 class PbocConfig(HttpConnectorConfig):
@@ -111,11 +70,23 @@ class PbocCreditBureau(HttpConnector, CreditBureau):
     )
     Config: ClassVar[type[PbocConfig]] = PbocConfig
     simulator: ClassVar[str | None] = "connectors.pboc.simulator:create_app"
+    sensitive_fields: ClassVar[tuple[str, ...]] = (
+        "name",
+        "PA01BQ01",  # 被查询者姓名
+        "PB01AQ01",  # 电子邮箱
+        "PB01AQ02",  # 通讯地址
+        "PB01AQ03",  # 户籍地址
+        "PB020Q01",  # 配偶姓名
+        "PB020Q02",  # 配偶工作单位
+        "PB030Q01",  # 居住地址
+        "PB040Q01",  # 工作单位
+        "PB040Q02",  # 单位地址
+    )
+    """Names and addresses: the SDK's pattern masking recognises numbers, not these."""
     config: PbocConfig
 
     def __init__(self, config: PbocConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.recorder = _RedactingRecorder(self.recorder)
         self._codes = {**client.DEFAULT_CODES, **config.error_codes}
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:

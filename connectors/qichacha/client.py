@@ -91,7 +91,7 @@ class QichachaConfig(HttpConnectorConfig):
         basic_details_path: 工商详情 with shareholders and changes.
     """
 
-    base_url: str = "http://api.qichacha.com"
+    base_url: str = "https://api.qichacha.com"
     app_key: SecretStr
     secret_key: SecretStr
     page_size: int = Field(default=20, ge=1, le=50)

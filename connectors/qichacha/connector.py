@@ -87,6 +87,9 @@ class QichachaLitigation(QichachaConnector, Litigation):
         support_level=SupportLevel.OFFICIAL,
         docs_url=DOCS_URL,
     )
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("searchKey", "Name", "PersonName")
+    """The person searched for and the people on 失信/被执行/限高 listings; the name searched for
+    is masked inside case names too."""
 
     async def search(self, subject_name: str, *, id_number: str | None = None) -> LitigationRecord:
         """All judicial records about ``subject_name``; Status ``201`` (no data) is an empty list.
@@ -122,6 +125,8 @@ class QichachaBusinessRegistry(QichachaConnector, BusinessRegistry):
         support_level=SupportLevel.OFFICIAL,
         docs_url=DOCS_URL,
     )
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("OperName",)
+    """The legal representative is a natural person; the company name searched for is not."""
 
     async def company_profile(self, subject: CompanySubject) -> CompanyProfile:
         """Look the company up by USCC (preferred: unambiguous) or name; NotFound on Status ``201``."""

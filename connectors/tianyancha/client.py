@@ -76,7 +76,7 @@ class TianyanchaConfig(HttpConnectorConfig):
         change_path: 变更记录.
     """
 
-    base_url: str = "http://open.api.tianyancha.com"
+    base_url: str = "https://open.api.tianyancha.com"
     token: SecretStr
     page_size: int = Field(default=20, ge=1, le=20)
     max_pages: int = Field(default=5, ge=1, le=50)

@@ -87,6 +87,9 @@ class TianyanchaLitigation(TianyanchaConnector, Litigation):
         support_level=SupportLevel.OFFICIAL,
         docs_url=DOCS_URL,
     )
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("keyword", "name", "iname", "pname", "xname")
+    """The person searched for and the people on 失信/被执行/限高 listings; the keyword searched for
+    is masked inside case titles too."""
 
     async def search(self, subject_name: str, *, id_number: str | None = None) -> LitigationRecord:
         """All judicial records about ``subject_name``; the vendor's "no data" is an empty list.
@@ -122,6 +125,8 @@ class TianyanchaBusinessRegistry(TianyanchaConnector, BusinessRegistry):
         support_level=SupportLevel.OFFICIAL,
         docs_url=DOCS_URL,
     )
+    sensitive_fields: ClassVar[tuple[str, ...]] = ("legalPersonName",)
+    """The legal representative is a natural person; the company name searched for is not."""
 
     async def company_profile(self, subject: CompanySubject) -> CompanyProfile:
         """Look the company up by USCC (preferred: unambiguous) or name; NotFound on ``300000``."""

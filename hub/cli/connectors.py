@@ -61,7 +61,11 @@ def list_instances(as_json: bool) -> None:
 @click.option("--set", "settings", multiple=True, metavar="KEY=VALUE", help="A config value.")
 @click.option("--set-env", "from_env", multiple=True, metavar="KEY=ENVVAR", help="A value read from the env.")
 @click.option("--config-json", help="The whole config as a JSON object (merged under --set).")
-@click.option("--replace", is_flag=True, help="Update the instance if it exists.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Replace the whole config if the instance exists (secrets are needed again for a new host).",
+)
 @click.option("--disabled", is_flag=True, help="Add it disabled.")
 def add(
     name: str,

@@ -26,6 +26,7 @@ from core.jobs.handlers import JobHandlers, PermanentJobError
 from core.jobs.repository import ClaimedJob
 from core.secretbox import SecretBox
 from core.webhooks_out import DELIVER_JOB_KIND, DeliveryPolicy, begin_attempt, finish_attempt
+from plugins.sdk import CookielessAsyncClient
 
 from .sender import send_attempt
 from .ssrf import AllowList
@@ -61,8 +62,8 @@ class LazyClient:
     def __call__(self) -> httpx.AsyncClient:
         """The client, created on the first call."""
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                follow_redirects=False, limits=httpx.Limits(max_connections=100), cookies=_NoCookies()
+            self._client = CookielessAsyncClient(
+                follow_redirects=False, limits=httpx.Limits(max_connections=100)
             )
         return self._client
 
@@ -71,11 +72,6 @@ class LazyClient:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-
-class _NoCookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        """Keep nothing."""
 
 
 def register_outbound_handlers(

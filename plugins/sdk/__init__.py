@@ -46,10 +46,12 @@ from core.integrations import (
 from .breaker import BreakerSnapshot, CircuitBreaker
 from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, mask_headers, mask_pii, mask_secrets
 from .config import HttpConnectorConfig, public_config, secret_fields
+from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
 from .http import HttpConnector
 from .limits import Limiter
 from .markers import PROJECT_NAME, hookimpl
+from .masking import Masker
 from .retry import RetryPolicy, parse_retry_after
 from .simulation import FaultInjector, FaultPlan
 from .state import (
@@ -112,6 +114,7 @@ __all__ = [
     "Connector",
     "ConnectorError",
     "ConnectorInfo",
+    "CookielessAsyncClient",
     "CreditBureau",
     "ESignature",
     "EgressDenied",
@@ -126,6 +129,7 @@ __all__ = [
     "Limiter",
     "Litigation",
     "Locks",
+    "Masker",
     "MemoryBreakerStore",
     "MemoryCache",
     "MemoryCallRecorder",

@@ -6,7 +6,9 @@ an instance at a simulator or a private gateway is a declaration too). Anything 
 with :class:`~core.integrations.errors.EgressDenied` before a byte leaves the process.
 
 Matching is exact and case-insensitive; a leading ``*.`` matches any subdomain (but not the bare
-domain, which must be listed itself).
+domain, which must be listed itself). Plain ``http://`` is refused for any host but this machine
+unless the instance allows it (``allow_insecure_http``): a request carries credentials, and an
+absolute URL the vendor hands back (an upload URL, say) is checked like ``base_url``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from functools import lru_cache
 import httpx
 
 from core.integrations.errors import EgressDenied
+
+from .config import is_loopback_host
 
 __all__ = ["EgressPolicy", "host_of"]
 
@@ -37,10 +41,14 @@ class EgressPolicy:
     Args:
         hosts: exact host names and ``*.domain`` wildcards.
         name: how error messages name the instance (``"<slug>/<instance>"``).
+        allow_insecure_http: allow plain ``http://`` to hosts other than this machine.
     """
 
-    def __init__(self, hosts: Iterable[str], *, name: str = "connector") -> None:
+    def __init__(
+        self, hosts: Iterable[str], *, name: str = "connector", allow_insecure_http: bool = False
+    ) -> None:
         self.name = name
+        self.allow_insecure_http = allow_insecure_http
         self.exact: frozenset[str] = frozenset(_normalise(h) for h in hosts if not h.startswith("*."))
         self.suffixes: tuple[str, ...] = tuple(_normalise(h)[1:] for h in hosts if h.startswith("*."))
 
@@ -58,6 +66,12 @@ class EgressPolicy:
         if url.scheme not in ("http", "https"):
             raise EgressDenied(
                 f"{self.name} {operation}: scheme {url.scheme!r} is not allowed", connector=connector
+            )
+        if url.scheme == "http" and not self.allow_insecure_http and not is_loopback_host(url.host):
+            raise EgressDenied(
+                f"{self.name} {operation}: plain http:// to {url.host!r} would send credentials in "
+                "clear (set allow_insecure_http on the instance to allow it); nothing was sent",
+                connector=connector,
             )
         if not self.allows(url.host):
             raise EgressDenied(

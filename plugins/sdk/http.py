@@ -42,10 +42,12 @@ from core.integrations.errors import (
 )
 
 from .breaker import BreakerSnapshot, CircuitBreaker
-from .calllog import CallRecord, CallRecorder, Masker, MemoryCallRecorder, install_log_filter, mask_headers
+from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, install_log_filter
 from .config import HttpConnectorConfig, secret_values
+from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
 from .limits import Limiter
+from .masking import Masker, declared_sensitive
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, classify_status
 from .state import SharedState
 
@@ -67,6 +69,7 @@ class _Call:
     cost: Decimal
     deadline: float
     expect_json: bool
+    values: tuple[str, ...] = ()
     url: str = ""
     request_body: str | None = None
 
@@ -78,7 +81,9 @@ class HttpConnector(Connector):
         config: the validated instance config (an :class:`HttpConnectorConfig` subclass).
         instance: the instance name, unique per connector slug.
         http: the HTTP client, injected by the hub so connections are pooled and tests can mock
-            it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own.
+            it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own. Either
+            way it should keep no cookies (:class:`CookielessAsyncClient`): a session the vendor
+            sets is the connector's to keep and send.
         state: shared breaker, rate, lock and cache state; in-memory when ``None``.
         recorder: where call-log rows go; an in-memory recorder when ``None``.
         clock: wall-clock seconds, for deadlines, breaker, rate limit and latencies (tests fake it).
@@ -89,6 +94,12 @@ class HttpConnector(Connector):
     Config: ClassVar[type[BaseModel]] = HttpConnectorConfig
     idempotency_header: ClassVar[str] = "Idempotency-Key"
     """Header that carries the idempotency key; override for vendors that name it differently."""
+    sensitive_fields: ClassVar[tuple[str, ...]] = ()
+    """JSON keys (any depth), form fields and query parameters holding personal data no pattern
+    recognises (``("name", "keyword")``); credential- and session-like names are masked anyway.
+    A subclass adds to its bases' declarations. See :mod:`plugins.sdk.masking`."""
+    sensitive_headers: ClassVar[tuple[str, ...]] = ()
+    """Credential headers under names the defaults miss (``X-Partner-Id``); see ``sensitive_fields``."""
 
     config: HttpConnectorConfig
 
@@ -119,11 +130,15 @@ class HttpConnector(Connector):
         self._timeout_dict = self.timeout.as_dict()
         self._longest_timeout = max(config.connect_timeout, config.read_timeout)
         self._owns_http = http is None
-        self.http = http if http is not None else httpx.AsyncClient(timeout=self.timeout)
+        self.http = http if http is not None else CookielessAsyncClient(timeout=self.timeout)
         self.state = state if state is not None else SharedState.memory()
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
-        self.egress = EgressPolicy([*self.info.hosts, httpx.URL(config.base_url).host], name=self.name)
+        self.egress = EgressPolicy(
+            [*self.info.hosts, httpx.URL(config.base_url).host],
+            name=self.name,
+            allow_insecure_http=config.allow_insecure_http,
+        )
         key = f"{self.slug}:{instance}"
         self.breaker = CircuitBreaker(
             self.state.breakers,
@@ -152,7 +167,8 @@ class HttpConnector(Connector):
             clock=clock,
             **({"rng": rng} if rng is not None else {}),
         )
-        self.masker = Masker(secret_values(config))
+        fields, headers = declared_sensitive(type(self))
+        self.masker = Masker(secret_values(config), fields=fields, headers=headers)
         install_log_filter(self.masker)
 
     # -- the hook connectors override -------------------------------------------------------------
@@ -219,6 +235,7 @@ class HttpConnector(Connector):
             cost=self.config.cost_per_call if cost_units is None else cost_units,
             deadline=0.0,
             expect_json=expect_json,
+            values=self.masker.call_values(request.headers.items(), params, json),
         )
         now = self.clock()
         try:
@@ -276,7 +293,7 @@ class HttpConnector(Connector):
                 number,
                 call.method,
                 call.url,
-                mask_headers(call.request.headers.items()),
+                self.masker.headers(call.request.headers.items()),
                 response.status_code if response is not None else (error and error.error_class),
                 latency_ms,
             )
@@ -325,7 +342,7 @@ class HttpConnector(Connector):
             if custom.status_code is None:
                 custom.status_code = response.status_code
             if not custom.message.startswith(self.name):
-                custom.message = f"{prefix}: {self.masker.text(custom.message)}"
+                custom.message = f"{prefix}: {self.masker.text(custom.message, call.values)}"
                 custom.args = (custom.message,)
             return custom
         return classify_status(
@@ -346,11 +363,15 @@ class HttpConnector(Connector):
         masker = self.masker
         if not call.url:
             request = call.request
-            call.url = masker.url(str(request.url))
-            call.request_body = masker.body(request.content, request.headers.get("content-type", ""))
+            call.url = masker.url(str(request.url), call.values)
+            call.request_body = masker.body(
+                request.content, request.headers.get("content-type", ""), call.values
+            )
         response_body = None
         if response is not None:
-            response_body = masker.body(response.content, response.headers.get("content-type", ""))
+            response_body = masker.body(
+                response.content, response.headers.get("content-type", ""), call.values
+            )
         record = CallRecord(
             connector=self.slug,
             instance=self.instance,

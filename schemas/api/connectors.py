@@ -25,7 +25,11 @@ class ConnectorInstanceCreate(BaseModel):
 
 
 class ConnectorInstanceUpdate(BaseModel):
-    """A replacement config; secrets left out keep their stored values."""
+    """The whole replacement config: fields left out take their defaults.
+
+    Secrets left out (or sent as ``***``) keep their stored values only while ``base_url`` keeps
+    its scheme, host and port; moving to another host needs every secret again.
+    """
 
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ from core.access import Actor
 from plugins.instances import (
     DuplicateInstance,
     InstanceError,
+    SecretsRequired,
     UnknownConnector,
     UnknownInstance,
 )
@@ -35,6 +36,15 @@ def _problem(exc: InstanceError) -> ProblemError:
         return ProblemError(404, "connector-instance-not-found", "Connector instance not found", str(exc))
     if isinstance(exc, DuplicateInstance):
         return ProblemError(409, "connector-instance-exists", "Connector instance exists", str(exc))
+    if isinstance(exc, SecretsRequired):
+        return ProblemError(
+            422,
+            "connector-secrets-required",
+            "Secrets must be given again for a new host",
+            exc.message,
+            problems=exc.problems,
+            secret_fields=exc.fields,
+        )
     if isinstance(exc, UnknownConnector):
         return ProblemError(422, "unknown-connector", "Unknown connector", exc.message, problems=exc.problems)
     return ProblemError(
@@ -93,7 +103,12 @@ async def replace_instance(
     session: SessionDep,
     actor: Actor = require("connectors.manage"),
 ) -> ConnectorInstanceRead:
-    """Replace an instance's config; secrets not given keep their stored values."""
+    """Replace an instance's whole config; fields not given take their defaults.
+
+    Secrets not given (or given as ``***``) keep their stored values only while the base URL's
+    scheme, host and port stay the same; a move to another host must give every secret again,
+    or the answer is 422 ``connector-secrets-required`` naming them, and nothing changes.
+    """
     try:
         row = await runtime.instances.get(session, name)
         before = runtime.instances.describe(row)

@@ -45,7 +45,7 @@ async def wait_for(predicate: Any) -> None:
 
 async def test_callbacks_are_verified_decrypted_and_acknowledged() -> None:
     received: list[ApprovalStatusChanged] = []
-    with serve(receiver(make_connector("http://unused.invalid")[0], received)) as hook_url:
+    with serve(receiver(make_connector("https://unused.invalid")[0], received)) as hook_url:
         app = create_app(callback_url=f"{hook_url}/webhooks/dingtalk")
         with serve(app) as url:
             connector, _ = make_connector(url)
@@ -71,7 +71,7 @@ async def test_callbacks_are_verified_decrypted_and_acknowledged() -> None:
 
 async def test_simulator_retries_when_the_reply_is_not_the_encrypted_success() -> None:
     received: list[ApprovalStatusChanged] = []
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     with serve(receiver(connector, received, honest=False)) as hook_url:
         app = create_app(callback_url=f"{hook_url}/webhooks/dingtalk", callback_retry_delay=0.01)
         sim = app.app.state.simulator
@@ -95,7 +95,7 @@ def genuine() -> tuple[dict[str, str], bytes]:
 
 
 def test_receiver_accepts_a_genuine_callback_and_replies_encrypted_success() -> None:
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     change, reply = connector.open_callback(*genuine())
     assert change is not None and change.status is ApprovalStatus.APPROVED and change.instance_id == "p-1"
     box = crypto.CallbackCrypto(
@@ -109,7 +109,7 @@ def test_receiver_accepts_a_genuine_callback_and_replies_encrypted_success() -> 
     ("tamper", "code"), [("signature", -40001), ("stale", -40001), ("body", -40001), ("owner", -40005)]
 )
 def test_receiver_refuses_forged_stale_or_foreign_callbacks(tamper: str, code: int) -> None:
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     query, body = genuine()
     if tamper == "signature":
         query["msg_signature"] = "0" * 40
@@ -123,7 +123,7 @@ def test_receiver_refuses_forged_stale_or_foreign_callbacks(tamper: str, code: i
     elif tamper == "body":
         body = json.dumps({"encrypt": json.loads(body)["encrypt"][:-8] + "AAAAAAA="}).encode()
     else:
-        connector = make_connector("http://unused.invalid", app_key="another-app")[0]
+        connector = make_connector("https://unused.invalid", app_key="another-app")[0]
     with pytest.raises(crypto.CallbackCryptoError) as caught:
         connector.open_callback(query, body)
     assert caught.value.code == code

@@ -40,7 +40,7 @@ def receiver(connector: FeishuApproval, received: list[ApprovalStatusChanged]) -
 @pytest.mark.parametrize("version", ["2.0", "1.0"])
 async def test_status_callbacks_arrive_encrypted_signed_and_verifiable(version: str) -> None:
     received: list[ApprovalStatusChanged] = []
-    with serve(receiver(make_connector("http://unused.invalid")[0], received)) as hook_url:
+    with serve(receiver(make_connector("https://unused.invalid")[0], received)) as hook_url:
         app = create_app(callback_url=f"{hook_url}/webhooks/feishu", event_version=version)
         with serve(app) as url:
             connector, _ = make_connector(url)
@@ -84,7 +84,7 @@ def sample_body() -> bytes:
 
 
 def test_receiver_accepts_a_genuine_event() -> None:
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     body = sample_body()
     change = connector.open_event(signed(body), body)
     assert isinstance(change, ApprovalStatusChanged) and change.status is ApprovalStatus.APPROVED
@@ -95,7 +95,7 @@ def test_receiver_accepts_a_genuine_event() -> None:
     ["body", "signature_key", "stale", "token"],
 )
 def test_receiver_refuses_tampered_stale_or_foreign_events(tamper: str) -> None:
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     body = sample_body()
     headers = signed(body)
     if tamper == "body":
@@ -107,13 +107,13 @@ def test_receiver_refuses_tampered_stale_or_foreign_events(tamper: str) -> None:
     elif tamper == "stale":
         headers = signed(body, ts=str(int(time.time()) - 3600))
     else:
-        connector = make_connector("http://unused.invalid", verification_token="other")[0]
+        connector = make_connector("https://unused.invalid", verification_token="other")[0]
     with pytest.raises(crypto.EventCryptoError):
         connector.open_event(headers, body)
 
 
 def test_url_verification_challenge_is_answered() -> None:
-    connector = make_connector("http://unused.invalid")[0]
+    connector = make_connector("https://unused.invalid")[0]
     plain = json.dumps(
         {"challenge": "c-1", "token": SANDBOX_CONFIG["verification_token"], "type": "url_verification"}
     )

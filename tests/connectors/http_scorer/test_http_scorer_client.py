@@ -25,7 +25,7 @@ from plugins.sdk import (
 )
 from schemas.canonical.risk import RiskDecision, RiskInput
 
-BASE = "http://scorer.test"
+BASE = "https://scorer.test"
 OK = {"score": 700, "band": "B", "model": {"name": "m", "version": "1"}}
 
 # The protocol's test vector (README): secret "test-secret", timestamp 1700000000.

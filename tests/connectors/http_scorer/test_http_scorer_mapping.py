@@ -24,7 +24,7 @@ def load(name: str) -> Any:
 
 
 def config(**overrides: Any) -> HttpScorerConfig:
-    return HttpScorerConfig(base_url="http://scorer.test", signing_secret="s3cret-value", **overrides)
+    return HttpScorerConfig(base_url="https://scorer.test", signing_secret="s3cret-value", **overrides)
 
 
 ANTIFRAUD = dict(

@@ -15,7 +15,7 @@ import pytest
 from kingdee_helpers import disbursement, make_connector, serve
 
 from connectors.kingdee import client
-from connectors.kingdee.simulator import KingdeeSimulator
+from connectors.kingdee.simulator import SANDBOX_CONFIG, KingdeeSimulator
 from plugins.manager import make_plugin_manager
 from plugins.sdk import (
     AuthError,
@@ -181,3 +181,30 @@ def test_plugin_registers_the_connector() -> None:
     host.add_plugin("connectors.kingdee.plugin", plugin)
     assert "kingdee" in host.connectors
     assert client.SESSION_LOST_TEXT in "会话信息已丢失，请重新登录"
+
+
+async def test_a_session_is_never_sent_to_another_server_on_the_same_address() -> None:
+    # Same data centre and user, same shared state, same address, another port: another server.
+    first_sim, second_sim = KingdeeSimulator(), KingdeeSimulator()
+    state = SharedState.memory()
+    with serve(first_sim.app) as first_url, serve(second_sim.app) as second_url:
+        first, _ = make_connector(first_url, state=state)
+        second, second_log = make_connector(second_url, state=state)
+        await first.post_voucher(disbursement("origin-a"))
+        await second.post_voucher(disbursement("origin-b"))
+        await first.aclose()
+        await second.aclose()
+    assert first_sim.logins == 1 and second_sim.logins == 1
+    assert [r.error_class for r in second_log.records if r.error_class] == []  # no SessionLost
+
+
+async def test_call_log_holds_no_session_or_password(sim: Any) -> None:
+    simulator, _, url = sim
+    connector, recorder = make_connector(url)
+    await connector.post_voucher(disbursement("log"))
+    await connector.aclose()
+    rows = " ".join(f"{r.url} {r.request_body} {r.response_body}" for r in recorder.records)
+    assert simulator.sessions and all(session not in rows for session in simulator.sessions)
+    assert str(SANDBOX_CONFIG["password"]) not in rows
+    login = next(r for r in recorder.records if r.operation == "login")
+    assert '"KDSVCSessionId": "***"' in (login.response_body or "")

@@ -23,7 +23,7 @@ from plugins.sdk import (
 )
 from schemas.canonical import CompanySubject
 
-BASE = "http://api.qichacha.com"
+BASE = "https://api.qichacha.com"
 DETAILS = f"{BASE}/ECIV4/GetBasicDetailsByName"
 APP_KEY = "unit-app-key-123456"
 SECRET = "unit-secret-key-654321"
@@ -182,3 +182,10 @@ async def test_pages_follow_total_records() -> None:
     assert len(record.dishonest) == 2
     assert [c.request.url.params["pageIndex"] for c in route.calls] == ["1", "2"]
     await connector.aclose()
+
+
+def test_default_base_url_is_https_and_plain_http_to_the_vendor_is_refused() -> None:
+    config = QichachaLitigation.Config(app_key=APP_KEY, secret_key=SECRET)
+    assert config.base_url == "https://api.qichacha.com"
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        QichachaLitigation.Config(app_key=APP_KEY, secret_key=SECRET, base_url="http://api.qichacha.com")

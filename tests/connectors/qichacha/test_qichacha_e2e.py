@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -261,6 +262,9 @@ async def test_call_log_masks_credentials(env: Env) -> None:
     rows = " ".join(f"{r.url} {r.request_body} {r.response_body}" for r in env.recorder.records)
     assert SANDBOX_APP_KEY not in rows and SANDBOX_SECRET_KEY not in rows
     assert "key=***" in env.recorder.records[0].url
+    name = DISHONEST_DEBTOR.name
+    assert name not in rows and quote(name) not in rows and quote_plus(name) not in rows
+    assert "searchKey=***" in env.recorder.records[0].url
 
 
 # -- registration -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from plugins.sdk import (
 )
 from schemas.canonical import CompanySubject
 
-BASE = "http://open.api.tianyancha.com"
+BASE = "https://open.api.tianyancha.com"
 TOKEN = "unit-test-token-123456"
 BASEINFO = f"{BASE}/services/open/ic/baseinfo/normal"
 
@@ -171,3 +171,9 @@ async def test_unexpected_item_shape_is_a_contract_error() -> None:
     with pytest.raises(VendorContractError):
         await connector.search("某公司")
     await connector.aclose()
+
+
+def test_default_base_url_is_https_and_plain_http_to_the_vendor_is_refused() -> None:
+    assert TianyanchaLitigation.Config(token=TOKEN).base_url == "https://open.api.tianyancha.com"
+    with pytest.raises(ValueError, match="allow_insecure_http"):
+        TianyanchaLitigation.Config(token=TOKEN, base_url="http://open.api.tianyancha.com")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 import pytest
@@ -256,6 +257,10 @@ async def test_call_log_holds_no_token(env: Env) -> None:
     await env.make(TianyanchaLitigation).search(DISHONEST_DEBTOR.name, id_number=DISHONEST_DEBTOR.id_number)
     rows = " ".join(f"{r.url} {r.request_body} {r.response_body}" for r in env.recorder.records)
     assert SANDBOX_TOKEN not in rows and DISHONEST_DEBTOR.id_number not in rows
+    name = DISHONEST_DEBTOR.name
+    assert name not in rows and quote(name) not in rows and quote_plus(name) not in rows
+    assert "keyword=***" in env.recorder.records[0].url
+    assert any('"iname": "***"' in (r.response_body or "") for r in env.recorder.records)
 
 
 # -- registration -------------------------------------------------------------------------------

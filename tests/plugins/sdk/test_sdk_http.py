@@ -219,7 +219,7 @@ async def test_declared_and_configured_hosts_are_allowed(
     make: Factory, router: respx.MockRouter, url: str
 ) -> None:
     router.route().mock(return_value=httpx.Response(200, json={}))
-    connector = make(base_url="http://sim.local:8001/")
+    connector = make(base_url="http://sim.local:8001/", allow_insecure_http=True)
     await connector.request("GET", url, operation="fetch")
     assert len(router.calls) == 1
 

@@ -39,6 +39,7 @@ def test_all_is_sorted_public_and_complete() -> None:
         "AuthError", "NotFound", "InvalidRequest", "QuotaExhausted", "VendorContractError", "EgressDenied",
         "HttpConnector", "HttpConnectorConfig", "RetryPolicy", "CallRecord", "CallRecorder",
         "MemoryCallRecorder", "SharedState", "BreakerStore", "RateCounter", "Locks", "Cache", "SecretStr",
+        "CookielessAsyncClient", "Masker",
     }  # fmt: skip
     assert required <= set(names)
 
