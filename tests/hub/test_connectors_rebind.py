@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+from authsupport import authorise
 from click.testing import CliRunner
 from demo_vendor import GOOD_KEY, DemoBureau, DemoConfig, DemoPlugin, Simulator, serve
 
@@ -68,7 +69,8 @@ async def hub(engine, database_url, tmp_path) -> AsyncIterator[tuple[httpx.Async
     app = create_app(settings, host=_host())
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            await authorise(client, app.state.runtime)
             yield client, app.state.runtime
 
 
