@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access.actor import Actor
@@ -25,14 +26,20 @@ __all__ = ["AuditQuery", "changed_fields", "query_audit", "record"]
 
 
 async def _lock_head(session: AsyncSession) -> AuditHead:
-    await session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq))
+    touch = update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
+    if (await session.execute(touch)).rowcount == 0:  # type: ignore[attr-defined]
+        # No head yet (a database built without the migration's seed row): create it, and if a
+        # concurrent writer won that race, lock theirs.
+        try:
+            async with session.begin_nested():
+                session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass
+        await session.execute(touch)
     head = await session.scalar(
         select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
     )
-    if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-        await session.flush()
+    assert head is not None
     return head
 
 
