@@ -175,6 +175,7 @@ class Masker:
         self.fields = frozenset(f.lower() for f in fields)
         self.header_names = frozenset(h.lower() for h in headers)
         self._header_verdicts: dict[str, bool] = {}
+        self._field_verdicts: dict[str, bool] = {}
         self._key_hint = _SENSITIVE_NAME
         self._declared_in_text: tuple[re.Pattern[str], ...] = ()
         if self.fields:
@@ -191,8 +192,13 @@ class Masker:
         self._url_cache: dict[str, str] = {}
 
     def is_sensitive(self, name: str) -> bool:
-        """Whether a JSON key, form field or query parameter named ``name`` is masked."""
-        return name.lower() in self.fields or is_sensitive_name(name)
+        """Whether a JSON key, form field or query parameter named ``name`` is masked (cached)."""
+        verdict = self._field_verdicts.get(name)
+        if verdict is None:
+            verdict = name.lower() in self.fields or is_sensitive_name(name)
+            if len(self._field_verdicts) < 1024:
+                self._field_verdicts[name] = verdict
+        return verdict
 
     def is_sensitive_header(self, name: str) -> bool:
         """Whether a header named ``name`` is masked (verdicts cached: few names, every call)."""
@@ -228,7 +234,12 @@ class Masker:
             _walk_values(dict(params), self.is_sensitive, found)
         if body is not None:
             _walk_values(body, self.is_sensitive, found)
+        # Config secrets are masked anyway (and are the usual header values): skip them, so the
+        # common call pays for no encoding at all.
+        found.difference_update(self.secrets)
         values = {v for value in found if len(value.strip()) >= 2 for v in _variants(value)}
+        if not values:
+            return ()
         return tuple(sorted(values, key=len, reverse=True))
 
     def text(self, text: str, values: tuple[str, ...] = ()) -> str:
