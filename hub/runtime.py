@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.jobs.handlers import JobHandlers
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
+from plugins.instance_owners import reconcile_owners
 from plugins.instances import ConnectorInstances, InstanceError
 from plugins.manager import PluginHost, make_plugin_manager
+from plugins.ownership import owner_change, pinned_owner
 from plugins.sdk import HttpConnector, SharedState
-from schemas.api.plugins import InstanceSummary
+from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
@@ -107,6 +109,8 @@ class Runtime:
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)
+        async with sessions() as session, session.begin():
+            await reconcile_owners(session, instances)  # before the connectors file re-applies rows
         if settings.connectors_file is not None:
             runtime.config_problems = await apply_connectors_file(runtime, settings.connectors_file)
         if jobs:
@@ -155,7 +159,13 @@ class Runtime:
         if any(b.get("state") not in ("closed", "disabled", "none") for b in breakers.values()):
             status = "degraded" if status == "ok" else status
         quarantined = {r.name: r.reason for r in self.host.quarantined}
-        if quarantined or self.config_problems:
+        owner_changes = {
+            i.name: {"connector": slug, **i.owner_change.model_dump(mode="json")}
+            for slug, items in summaries.items()
+            for i in items
+            if i.owner_change is not None
+        }
+        if quarantined or self.config_problems or owner_changes:
             status = "degraded" if status == "ok" else status
         return {
             "status": status,
@@ -163,6 +173,7 @@ class Runtime:
             "breakers": breakers,
             "quarantined_plugins": quarantined,
             "connector_config_problems": self.config_problems,
+            "connector_owner_changes": owner_changes,
         }
 
     async def instance_summaries(self) -> dict[str, list[InstanceSummary]]:
@@ -171,7 +182,10 @@ class Runtime:
         async with self.sessions() as session:
             for row in await self.instances.list(session):
                 breaker, detail = "disabled", dict[str, object]()
-                if row.enabled:
+                change = owner_change(row, self.host)
+                if change is not None:
+                    breaker, detail = "owner_changed", {"error": change.describe()}
+                elif row.enabled:
                     try:
                         connector = await self.instances.connector(session, row.name)
                     except InstanceError as exc:
@@ -181,6 +195,18 @@ class Runtime:
                         if isinstance(connector, HttpConnector):
                             detail = (await connector.breaker_snapshot()).as_dict()
                             breaker = str(detail.pop("state"))
-                summary = InstanceSummary(name=row.name, enabled=row.enabled, breaker=breaker, detail=detail)
+                owner = pinned_owner(row)
+                summary = InstanceSummary(
+                    name=row.name,
+                    enabled=row.enabled,
+                    breaker=breaker,
+                    detail=detail,
+                    owner=None if owner is None else str(owner),
+                    owner_change=None
+                    if change is None
+                    else InstanceOwnerChange(
+                        configured=change.configured, current=change.current, detected_at=change.detected_at
+                    ),
+                )
                 report.setdefault(row.connector_slug, []).append(summary)
         return report

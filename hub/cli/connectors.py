@@ -1,4 +1,4 @@
-"""``lendhub connectors list | add | check``: configure connector instances from a shell.
+"""``lendhub connectors list | add | check | confirm-owner``: connector instances from a shell.
 
 Secrets given with ``--set`` would land in shell history, so ``--set-env KEY=VAR`` reads a value
 from the environment instead. Output never contains a secret.
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from hub.runtime import Runtime
+from plugins.instance_owners import OwnerConfirmation, confirm_owner
 from plugins.instances import InstanceError
 
 from .common import echo_json, parse_pairs, run_with_runtime
@@ -52,6 +53,9 @@ def list_instances(as_json: bool) -> None:
         state = "enabled" if item["enabled"] else "disabled"
         if not item["available"]:
             state += ", connector not loaded"
+        if item["owner_change"]:
+            change = item["owner_change"]
+            state += f", OWNER CHANGED {change['configured']} → {change['current']}, unusable until confirmed"
         click.echo(f"{item['name']}  {item['connector']}  ({item['capability']}, {state})")
 
 
@@ -96,6 +100,23 @@ def add(
             return runtime.instances.describe(row)
 
     echo_json(_run(work))
+
+
+@connectors.command("confirm-owner")
+@click.argument("name")
+@click.option(
+    "--distribution",
+    metavar="DIST",
+    help="Confirm only if DIST is the distribution providing the connector now.",
+)
+def confirm_owner_command(name: str, distribution: str | None) -> None:
+    """Trust the distribution that provides NAME's connector now, and use the instance again."""
+
+    async def work(runtime: Runtime) -> OwnerConfirmation:
+        async with runtime.sessions() as session, session.begin():
+            return await confirm_owner(session, runtime.instances, name, expected=distribution)
+
+    click.echo(_run(work).describe())
 
 
 @connectors.command("check")

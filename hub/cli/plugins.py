@@ -41,8 +41,18 @@ def render_table(report: list[PluginInfo]) -> str:
         for c in info.connectors:
             vendor = f"{c.vendor} {c.vendor_api_version}"
             lines.append(f"    connector {c.slug}: {c.capability}, {vendor}, {c.support_level}")
-            lines += [f"      instance {i.name}: breaker {i.breaker}" for i in c.instances]
+            lines += [_instance_line(i) for i in c.instances]
     return "\n".join(lines)
+
+
+def _instance_line(instance: InstanceSummary) -> str:
+    change = instance.owner_change
+    if change is None:
+        return f"      instance {instance.name}: breaker {instance.breaker}"
+    return (
+        f"      instance {instance.name}: OWNER CHANGED {change.configured} → {change.current}; "
+        f"disabled until `lendhub connectors confirm-owner {instance.name}`"
+    )
 
 
 @click.command(name="plugins")

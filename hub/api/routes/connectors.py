@@ -1,4 +1,4 @@
-"""Connector instances over HTTP: list, add, replace, enable/disable, check."""
+"""Connector instances over HTTP: list, add, replace, enable/disable, check, confirm a new owner."""
 
 from __future__ import annotations
 
@@ -6,17 +6,22 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, status
 
+from plugins.instance_owners import OwnerNotConfirmed, confirm_owner
 from plugins.instances import (
     DuplicateInstance,
     InstanceError,
+    OwnerChanged,
     UnknownConnector,
     UnknownInstance,
 )
+from plugins.ownership import owner_change
 from schemas.api.connectors import (
     ConnectorCheckRead,
     ConnectorInstanceCreate,
     ConnectorInstanceRead,
     ConnectorInstanceUpdate,
+    ConnectorOwnerConfirm,
+    ConnectorOwnerConfirmed,
 )
 
 from ...deps import RuntimeDep, SessionDep
@@ -32,6 +37,10 @@ def _problem(exc: InstanceError) -> ProblemError:
         return ProblemError(404, "connector-instance-not-found", "Connector instance not found", str(exc))
     if isinstance(exc, DuplicateInstance):
         return ProblemError(409, "connector-instance-exists", "Connector instance exists", str(exc))
+    if isinstance(exc, OwnerChanged):
+        return ProblemError(409, "connector-owner-changed", "Connector owner changed", str(exc))
+    if isinstance(exc, OwnerNotConfirmed):
+        return ProblemError(409, "connector-owner-not-confirmed", "Owner not confirmed", str(exc))
     if isinstance(exc, UnknownConnector):
         return ProblemError(422, "unknown-connector", "Unknown connector", exc.message, problems=exc.problems)
     return ProblemError(
@@ -92,10 +101,40 @@ async def replace_instance(
 
 @router.post("/{name}/check")
 async def check_instance(name: str, runtime: RuntimeDep, session: SessionDep) -> ConnectorCheckRead:
-    """Try the credentials against the vendor (or its simulator) and say what is wrong."""
+    """Try the credentials against the vendor (or its simulator) and say what is wrong.
+
+    An instance whose connector changed owner is refused with 409 and nothing is sent: its
+    credentials are for the owner it was configured with.
+    """
     try:
-        await runtime.instances.get(session, name)
+        row = await runtime.instances.get(session, name)
+        if change := owner_change(row, runtime.host):
+            raise OwnerChanged(change)
     except InstanceError as exc:
         raise _problem(exc) from None
     result = await runtime.instances.check(session, name)
     return ConnectorCheckRead.model_validate(asdict(result))
+
+
+@router.post("/{name}/confirm-owner")
+async def confirm_instance_owner(
+    name: str, runtime: RuntimeDep, session: SessionDep, body: ConnectorOwnerConfirm | None = None
+) -> ConnectorOwnerConfirmed:
+    """Pin the instance to the distribution providing its connector now, and say what changed.
+
+    409 when its owner did not change, or when ``distribution`` is given and is not the one that
+    provides the connector now.
+    """
+    expected = body.distribution if body is not None else None
+    try:
+        confirmed = await confirm_owner(session, runtime.instances, name, expected=expected)
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    return ConnectorOwnerConfirmed(
+        name=confirmed.instance,
+        connector=confirmed.connector,
+        previous=confirmed.previous,
+        owner=confirmed.owner,
+        enabled=confirmed.enabled,
+        detail=confirmed.describe(),
+    )
