@@ -30,6 +30,7 @@ from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
 from .outbound import register_outbound_handlers
+from .schema import ensure_schema
 from .secrets import load_secret_box
 from .settings import Settings
 from .state import make_shared_state
@@ -68,10 +69,15 @@ class Runtime:
     jobs: JobBackend | None = None
     redis: Redis | None = None
     config_problems: list[str] = field(default_factory=list)
+    schema_note: str | None = None
+    """What start-up did to the database's schema (the embedded default migrated), if anything."""
 
     @classmethod
     async def start(cls, settings: Settings, *, jobs: bool = True, host: PluginHost | None = None) -> Runtime:
         """Build and start everything; raises DatabaseUnavailable or PluginLoadError naming the culprit.
+
+        A database not at this code's migration head is refused (``SchemaMismatch``), except the
+        embedded default, which is migrated (``schema_note`` says so).
 
         Args:
             settings: the process settings.
@@ -81,9 +87,12 @@ class Runtime:
         engine = make_engine(settings.database_url)
         try:
             await check_database(engine)
+            schema_note = await ensure_schema(engine, migrate=settings.embedded_database)
         except BaseException:
             await engine.dispose()
             raise
+        if schema_note:
+            log.info("%s", schema_note)  # the commands show runtime.schema_note their own way
         sessions = make_session_factory(engine)
         if host is None:
             host = make_plugin_manager(
@@ -107,6 +116,7 @@ class Runtime:
         handlers = build_job_handlers(host, settings)
         register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
+        runtime.schema_note = schema_note
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)
         async with sessions() as session, session.begin():

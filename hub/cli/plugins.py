@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import make_url
 
+from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import Settings, SettingsError, load_settings
 from plugins.info import plugin_report
@@ -94,6 +95,8 @@ def _instance_summaries(
 
     async def read() -> dict[str, list[InstanceSummary]]:
         runtime = await Runtime.start(settings, jobs=False, host=host)
+        if runtime.schema_note:
+            host.notes.append(runtime.schema_note)
         try:
             return await runtime.instance_summaries()
         finally:
@@ -104,5 +107,7 @@ def _instance_summaries(
         return {}, "connector instances not shown: no database yet (run `lendhub db upgrade`)"
     try:
         return asyncio.run(read()), None
+    except DatabaseUnavailable as exc:  # unreachable, or not at this code's migration (one line)
+        return {}, f"connector instances not shown: {exc}"
     except Exception as exc:  # the plugin report stands on its own; instances are extra
         return {}, f"connector instances not shown: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
