@@ -119,8 +119,12 @@ class Runtime:
         runtime.schema_note = schema_note
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)
-        async with sessions() as session, session.begin():
-            await reconcile_owners(session, instances)  # before the connectors file re-applies rows
+        try:
+            async with sessions() as session, session.begin():
+                await reconcile_owners(session, instances)  # before the connectors file re-applies rows
+        except BaseException:
+            await runtime.aclose()
+            raise
         if settings.connectors_file is not None:
             runtime.config_problems = await apply_connectors_file(runtime, settings.connectors_file)
         if jobs:
