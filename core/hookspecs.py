@@ -97,7 +97,9 @@ def register_connectors(register: Callable[[type[Connector]], None]) -> None:
     Args:
         register: adds a ``Connector`` subclass. It raises ``RegistrationError`` when the class
             subclasses no port or several, its ``info`` has problems, its ``Config`` is not a
-            pydantic model, its capability differs from its port's, or its slug is taken.
+            pydantic model, its capability differs from its port's, or its slug is reserved for
+            a LendHub built-in or claimed by another plugin too (then that plugin is quarantined
+            as well: a contested slug goes to neither).
 
     Returns:
         Nothing; return values are ignored.

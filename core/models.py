@@ -6,6 +6,7 @@ home yet and re-exports the rest.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, String, Text
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Role, RoleGrant, User, UserRole
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
-from core.db import Base, JSONType, TimestampMixin, new_id
+from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
 from core.webhooks.models import (
@@ -70,6 +71,20 @@ class ConnectorInstance(TimestampMixin, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     config: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     secrets_ciphertext: Mapped[str | None] = mapped_column(Text)
+
+    # The distribution that provided the connector class when the instance was configured, and
+    # the versions of it accepted since (a PEP 440 specifier; empty accepts any). Another provider
+    # of the slug leaves the instance unusable until an integrator confirms it
+    # (``plugins.ownership``). NULL owner_state: a row from before owners were pinned.
+    owner_distribution: Mapped[str | None] = mapped_column(String(200))
+    owner_version: Mapped[str | None] = mapped_column(String(100))
+    owner_versions: Mapped[str | None] = mapped_column(String(200))
+    owner_state: Mapped[str | None] = mapped_column(String(20))
+    owner_pinned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    owner_pinned_how: Mapped[str | None] = mapped_column(String(20))
+    owner_claimant_distribution: Mapped[str | None] = mapped_column(String(200))
+    owner_claimant_version: Mapped[str | None] = mapped_column(String(100))
+    owner_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

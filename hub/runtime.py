@@ -25,15 +25,18 @@ from core.access.tokens import SigningKeys
 from core.jobs.handlers import JobHandlers
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
+from plugins.instance_owners import reconcile_owners
 from plugins.instances import ConnectorInstances, InstanceError
 from plugins.manager import PluginHost, make_plugin_manager
+from plugins.ownership import owner_change, pinned_owner
 from plugins.sdk import CookielessAsyncClient, HttpConnector, SharedState
-from schemas.api.plugins import InstanceSummary
+from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
 from .outbound import register_outbound_handlers
+from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
 from .state import make_shared_state
@@ -64,10 +67,15 @@ class Runtime:
     signing_keys: SigningKeys = field(default_factory=lambda: SigningKeys([SigningKeys.generate()]))
     login_policy: LoginPolicy = field(default_factory=LoginPolicy)
     permissions: PermissionRegistry = field(default_factory=PermissionRegistry)
+    schema_note: str | None = None
+    """What start-up did to the database's schema (the embedded default migrated), if anything."""
 
     @classmethod
     async def start(cls, settings: Settings, *, jobs: bool = True, host: PluginHost | None = None) -> Runtime:
         """Build and start everything; raises DatabaseUnavailable or PluginLoadError naming the culprit.
+
+        A database not at this code's migration head is refused (``SchemaMismatch``), except the
+        embedded default, which is migrated (``schema_note`` says so).
 
         Args:
             settings: the process settings.
@@ -78,9 +86,12 @@ class Runtime:
         engine = make_engine(settings.database_url)
         try:
             await check_database(engine)
+            schema_note = await ensure_schema(engine, migrate=settings.embedded_database)
         except BaseException:
             await engine.dispose()
             raise
+        if schema_note:
+            log.info("%s", schema_note)  # the commands show runtime.schema_note their own way
         sessions = make_session_factory(engine)
         if host is None:
             host = make_plugin_manager(
@@ -113,8 +124,15 @@ class Runtime:
             refresh_ttl=timedelta(hours=settings.refresh_token_hours),
         )
         await runtime.seed_roles()
+        runtime.schema_note = schema_note
         if settings.redis_url:
             runtime.redis = Redis.from_url(settings.redis_url)
+        try:
+            async with sessions() as session, session.begin():
+                await reconcile_owners(session, instances)  # before the connectors file re-applies rows
+        except BaseException:
+            await runtime.aclose()
+            raise
         if settings.connectors_file is not None:
             runtime.config_problems = await apply_connectors_file(runtime, settings.connectors_file)
         if jobs:
@@ -170,7 +188,13 @@ class Runtime:
         if any(b.get("state") not in ("closed", "disabled", "none") for b in breakers.values()):
             status = "degraded" if status == "ok" else status
         quarantined = {r.name: r.reason for r in self.host.quarantined}
-        if quarantined or self.config_problems:
+        owner_changes = {
+            i.name: {"connector": slug, **i.owner_change.model_dump(mode="json")}
+            for slug, items in summaries.items()
+            for i in items
+            if i.owner_change is not None
+        }
+        if quarantined or self.config_problems or owner_changes:
             status = "degraded" if status == "ok" else status
         return {
             "status": status,
@@ -178,6 +202,7 @@ class Runtime:
             "breakers": breakers,
             "quarantined_plugins": quarantined,
             "connector_config_problems": self.config_problems,
+            "connector_owner_changes": owner_changes,
         }
 
     async def instance_summaries(self) -> dict[str, list[InstanceSummary]]:
@@ -186,7 +211,10 @@ class Runtime:
         async with self.sessions() as session:
             for row in await self.instances.list(session):
                 breaker, detail = "disabled", dict[str, object]()
-                if row.enabled:
+                change = owner_change(row, self.host)
+                if change is not None:
+                    breaker, detail = "owner_changed", {"error": change.describe()}
+                elif row.enabled:
                     try:
                         connector = await self.instances.connector(session, row.name)
                     except InstanceError as exc:
@@ -196,6 +224,18 @@ class Runtime:
                         if isinstance(connector, HttpConnector):
                             detail = (await connector.breaker_snapshot()).as_dict()
                             breaker = str(detail.pop("state"))
-                summary = InstanceSummary(name=row.name, enabled=row.enabled, breaker=breaker, detail=detail)
+                owner = pinned_owner(row)
+                summary = InstanceSummary(
+                    name=row.name,
+                    enabled=row.enabled,
+                    breaker=breaker,
+                    detail=detail,
+                    owner=None if owner is None else str(owner),
+                    owner_change=None
+                    if change is None
+                    else InstanceOwnerChange(
+                        configured=change.configured, current=change.current, detected_at=change.detected_at
+                    ),
+                )
                 report.setdefault(row.connector_slug, []).append(summary)
         return report

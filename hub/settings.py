@@ -166,6 +166,15 @@ class Settings(BaseSettings):
         return [float(part) for part in self.outbound_retry_schedule.split(",") if part.strip()]
 
     @property
+    def embedded_database(self) -> bool:
+        """The database is the embedded default (``LENDHUB_DATABASE_URL`` unset or set to it).
+
+        Only that one is migrated in place by the processes that use it (``hub.schema``).
+        """
+        default: str = type(self).model_fields["database_url"].default
+        return self.database_url == default
+
+    @property
     def plugin_allow_list(self) -> list[str] | None:
         """Distributions named by ``LENDHUB_LOAD_PLUGINS``; ``None`` when unset (load all)."""
         if self.load_plugins is None:

@@ -40,6 +40,7 @@ from core.integrations.errors import (
 from core.models import ConnectorInstance
 from core.secretbox import SecretBox, SecretBoxError
 from plugins.manager import PluginHost
+from plugins.ownership import OwnerChange, current_owner, describe_owner, owner_change, pin_owner
 from plugins.sdk import CallRecorder, HttpConnector, SharedState, secret_fields
 from plugins.sdk.config import MASK, origin_of
 
@@ -50,6 +51,7 @@ __all__ = [
     "InstanceDisabled",
     "InstanceError",
     "InvalidInstanceConfig",
+    "OwnerChanged",
     "SecretsRequired",
     "UnknownConnector",
     "UnknownInstance",
@@ -94,6 +96,18 @@ class UnknownInstance(InstanceError):
 
 class InstanceDisabled(InstanceError):
     """The instance exists but an operator disabled it."""
+
+
+class OwnerChanged(InstanceDisabled):
+    """Another distribution (or a release out of the pinned range) now provides the connector.
+
+    Raised before any secret is opened: the new provider's classes never see the credentials
+    until an integrator confirms it (``plugins.ownership``).
+    """
+
+    def __init__(self, change: OwnerChange) -> None:
+        super().__init__(change.describe())
+        self.change = change
 
 
 @dataclass(frozen=True)
@@ -215,6 +229,8 @@ class ConnectorInstances:
         row = await self._row(session, name)
         if row is not None and not replace:
             raise DuplicateInstance(f"instance {name!r} exists already (connector {row.connector_slug!r})")
+        if row is not None and row.connector_slug == connector:
+            self._refuse_changed_owner(row)  # its stored secrets would reach the new owner's Config
         names = secret_fields(self.connector_class(connector).Config)
         given = {k: v for k, v in config.items() if not (k in names and v == MASK)}
         kept: dict[str, str] = {}
@@ -230,6 +246,9 @@ class ConnectorInstances:
         if row is None:
             row = ConnectorInstance(name=name, connector_slug=connector)
             session.add(row)
+        owner = current_owner(self.host, connector)
+        if owner is not None and (row.connector_slug != connector or row.owner_state is None):
+            pin_owner(row, owner, "configured")
         row.connector_slug = connector
         row.enabled = enabled
         row.config = public
@@ -290,6 +309,7 @@ class ConnectorInstances:
             "available": cls is not None,
             "enabled": row.enabled,
             "config": {**row.config, **{n: "***" for n in secret_names if row.secrets_ciphertext}},
+            **describe_owner(row, self.host),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
         }
@@ -301,6 +321,7 @@ class ConnectorInstances:
         row = await self.get(session, name)
         if not row.enabled:
             raise InstanceDisabled(f"connector instance {name!r} is disabled")
+        self._refuse_changed_owner(row)
         version = (row.connector_slug, row.updated_at, row.config, row.secrets_ciphertext)
         async with self._lock:
             cached = self._built.get(name)
@@ -343,6 +364,11 @@ class ConnectorInstances:
             select(ConnectorInstance).where(ConnectorInstance.name == name)
         )
         return row
+
+    def _refuse_changed_owner(self, row: ConnectorInstance) -> None:
+        change = owner_change(row, self.host)
+        if change is not None:
+            raise OwnerChanged(change)
 
     def _open(self, row: ConnectorInstance) -> dict[str, str]:
         if not row.secrets_ciphertext:

@@ -7,13 +7,15 @@ each process builds its own. Every plugin, built-in or third-party, goes through
 1. checks the plugin's declared hook-API version (``core.hookspecs`` explains the rule);
 2. registers it with pluggy and rejects hooks nobody specified (a typo'd hook name);
 3. calls *its own* registration hooks with a ``register`` callback that validates each object
-   into a staging area, so a failure is attributed to the plugin that caused it;
+   into a staging area, so a failure is attributed to the plugin that caused it; a connector
+   slug reserved for a built-in, or claimed by another plugin too, is refused (``plugins.claims``);
 4. commits the staging area only when all of that succeeded.
 
 Any failure quarantines the plugin: its registrations are dropped, it is unregistered from
 pluggy so its event and decision hooks never run, and the reason is kept for
-``lendhub plugins``. The host still starts. With ``strict=True`` the first failure raises
-``PluginLoadError`` instead, for operators who prefer a refusal to a degraded start.
+``lendhub plugins``. A slug clash also quarantines the plugins that claimed the slug earlier,
+withdrawing what they had registered. The host still starts. With ``strict=True`` the first
+failure raises ``PluginLoadError`` instead, for operators who prefer a refusal to a degraded start.
 """
 
 from __future__ import annotations
@@ -22,10 +24,9 @@ import difflib
 import importlib
 import importlib.metadata as md
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 import click
 import pluggy
@@ -33,9 +34,11 @@ from fastapi import APIRouter
 
 from core import hookspecs
 from core.integrations.base import Capability, Connector
+from plugins.claims import SlugClaims, reserved_slug_problem
+from plugins.discovery import ENTRY_POINT_GROUP, SELF_DISTRIBUTION, installed_distributions
+from plugins.records import PluginLoadError, PluginRecord, Registered, RegistrationError
 from plugins.tracing import install_tracing
 from plugins.validation import connector_problems, hook_api_problem, webhook_source_problems
-from schemas.api.plugins import PluginStatus
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -50,7 +53,6 @@ __all__ = [
 
 log = logging.getLogger("lendhub.plugins")
 
-ENTRY_POINT_GROUP = "lendhub"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "plugins.defaults",
     "plugins.webhook_sources.plugin",
@@ -67,66 +69,19 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 """Built-in plugins as dotted module names; connectors join as ``connectors.<vendor>.plugin``."""
 
-_SELF_DISTRIBUTION = "lendhub"  # its plugins come from ``builtins``, never twice via entry points
-
-T = TypeVar("T")
-
-
-class PluginLoadError(Exception):
-    """A plugin was refused at start-up while the host runs in strict mode.
-
-    Args:
-        plugin: the plugin's name.
-        reason: why it was refused.
-    """
-
-    def __init__(self, plugin: str, reason: str) -> None:
-        super().__init__(f"plugin {plugin!r} refused: {reason}")
-        self.plugin = plugin
-        self.reason = reason
-
-
-class RegistrationError(ValueError):
-    """A ``register`` callback refused an object; the message says what is wrong with it."""
-
-
-@dataclass(frozen=True)
-class Registered(Generic[T]):
-    """Something a plugin registered, with the plugin that owns it."""
-
-    plugin: str
-    obj: T
-
-
-@dataclass
-class PluginRecord:
-    """What the host knows about one plugin, kept whether it loaded or not."""
-
-    name: str
-    distribution: str | None = None
-    version: str | None = None
-    builtin: bool = False
-    status: PluginStatus = "loaded"
-    reason: str | None = None
-    hook_api: str | None = None
-    notes: list[str] = field(default_factory=list)
-    hooks: list[str] = field(default_factory=list)
-    connectors: list[str] = field(default_factory=list)
-    webhook_sources: list[str] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    plugin: object | None = None
-
 
 @dataclass
 class _Staging:
     """One plugin's registrations, committed to the host only if the whole plugin is healthy."""
 
     host: PluginHost
+    record: PluginRecord
     connectors: dict[str, type[Connector]] = field(default_factory=dict)
     webhook_sources: dict[str, type[Any]] = field(default_factory=dict)
     commands: dict[str, click.Command] = field(default_factory=dict)
     routers: list[APIRouter] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    contested: tuple[str, list[str]] | None = None  # a slug other plugins claimed too, and who
 
     def _refuse(self, message: str) -> NoReturn:
         # Kept as well as raised: a plugin that swallows the exception is still quarantined.
@@ -138,12 +93,14 @@ class _Staging:
         if problems:
             self._refuse("; ".join(problems))
         slug = cls.info.slug
-        if slug in self.host.connectors:
-            self._refuse(
-                f"connector slug {slug!r} is already registered by {self.host.connectors[slug].plugin}"
-            )
         if slug in self.connectors:
             self._refuse(f"connector slug {slug!r} registered twice")
+        if reserved := reserved_slug_problem(slug, builtin=self.record.builtin):
+            self._refuse(reserved)
+        rivals = self.host.claims.claim(slug, self.record.name)
+        if rivals:
+            self.contested = (slug, rivals)
+            self._refuse(f"connector slug {slug!r} is {self.host.claimed_by(rivals)}")
         self.connectors[slug] = cls
 
     def register_webhook_source(self, cls: type[Any]) -> None:
@@ -190,6 +147,7 @@ class PluginHost:
         self.commands: dict[str, Registered[click.Command]] = {}
         self.routers: list[Registered[APIRouter]] = []
         self.notes: list[str] = []
+        self.claims = SlugClaims()
 
     def connector_class(self, slug: str) -> type[Connector]:
         """The connector class registered under ``slug``; ``KeyError`` naming the known ones."""
@@ -253,7 +211,7 @@ class PluginHost:
         )
         if unknown:
             return self._quarantine(record, _unknown_hooks_reason(unknown), registered=True)
-        staging = _Staging(self)
+        staging = _Staging(self, record)
         callbacks = {
             "register_connectors": staging.register_connector,
             "register_webhook_sources": staging.register_webhook_source,
@@ -270,6 +228,8 @@ class PluginHost:
                 if not staging.errors:  # a refused register() is reported as the refusal itself
                     reason = f"{hook_name} raised {type(exc).__name__}: {exc}"
                     return self._quarantine(record, reason, registered=True)
+            if staging.contested is not None:
+                self._quarantine_rivals(record, *staging.contested)
             if staging.errors:
                 return self._quarantine(record, f"{hook_name}: {staging.errors[0]}", registered=True)
         self._commit(record, staging)
@@ -280,7 +240,7 @@ class PluginHost:
         self, name: str, exc: BaseException, *, distribution: str | None = None, version: str | None = None
     ) -> PluginRecord:
         """Record a plugin whose module could not even be imported."""
-        record = self._new_record(name, distribution, version, builtin=distribution == _SELF_DISTRIBUTION)
+        record = self._new_record(name, distribution, version, builtin=distribution == SELF_DISTRIBUTION)
         return self._quarantine(record, f"failed to import: {type(exc).__name__}: {exc}")
 
     def _new_record(
@@ -306,12 +266,46 @@ class PluginHost:
         record.webhook_sources = list(staging.webhook_sources)
         record.commands = list(staging.commands)
 
-    def _quarantine(self, record: PluginRecord, reason: str, *, registered: bool = False) -> PluginRecord:
+    def claimed_by(self, plugins: list[str]) -> str:
+        """``also claimed by plugin 'x' (dist 1.0); ...``: the reason a contested slug gives."""
+        named = ", ".join(f"{name!r}" for name in plugins)
+        origin = "; ".join(
+            " ".join(filter(None, (self.plugins[name].distribution, self.plugins[name].version)))
+            for name in plugins
+        )
+        who = f"plugin {named}" if len(plugins) == 1 else f"plugins {named}"
+        origin = f" ({origin})" if origin else ""
+        return f"also claimed by {who}{origin}; a contested slug goes to neither plugin"
+
+    def _quarantine_rivals(self, claimant: PluginRecord, slug: str, rivals: list[str]) -> None:
+        """The slug clash: quarantine the plugins that claimed ``slug`` before ``claimant`` did.
+
+        ``claimant`` itself is quarantined by the caller, with the refusal its ``register`` got.
+        Rivals that loaded are withdrawn: their every registration, not just the contested slug,
+        since a plugin is trusted or not as a whole.
+        """
+        # Not in the audit log: plugins load before any database is open. The quarantine is in
+        # the process log, `lendhub plugins`, /api/plugins and /readyz (degraded) instead.
+        for name in rivals:
+            rival = self.plugins[name]
+            if rival.status == "quarantined":
+                continue
+            for registry in (self.connectors, self.webhook_sources, self.commands):
+                for key in [key for key, entry in registry.items() if entry.plugin == name]:
+                    del registry[key]
+            self.routers = [entry for entry in self.routers if entry.plugin != name]
+            rival.connectors, rival.webhook_sources, rival.commands = [], [], []
+            reason = f"connector slug {slug!r} is {self.claimed_by([claimant.name])}"
+            self._quarantine(rival, reason, registered=True, strict=False)
+
+    def _quarantine(
+        self, record: PluginRecord, reason: str, *, registered: bool = False, strict: bool | None = None
+    ) -> PluginRecord:
         record.status, record.reason = "quarantined", reason
         if registered and record.plugin is not None and self.pm.is_registered(record.plugin):
             self.pm.unregister(record.plugin)  # its event and decision hooks must never run
         log.warning("plugin %s quarantined: %s", record.name, reason)
-        if self.strict:
+        if self.strict if strict is None else strict:
             raise PluginLoadError(record.name, reason)
         return record
 
@@ -325,26 +319,6 @@ def _unknown_hooks_reason(unknown: list[str]) -> str:
     return "implements unknown hook " + ", ".join(parts)
 
 
-def _normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def _distributions(allow: list[str] | None) -> tuple[list[md.Distribution], list[str]]:
-    """Installed distributions with ``lendhub`` entry points, filtered; and allow-listed ones missing."""
-    wanted = None if allow is None else {_normalize(name) for name in allow}
-    found: dict[str, md.Distribution] = {}
-    for dist in md.distributions():
-        key = _normalize(dist.metadata["Name"] or "")
-        if not key or key in found or key == _SELF_DISTRIBUTION:
-            continue  # the first on sys.path wins, as for imports
-        if wanted is not None and key not in wanted:
-            continue
-        if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
-            found[key] = dist
-    missing = sorted((wanted or set()) - set(found))
-    return [found[key] for key in sorted(found)], missing
-
-
 def make_plugin_manager(
     *,
     load_plugins: list[str] | None = None,
@@ -355,8 +329,9 @@ def make_plugin_manager(
 ) -> PluginHost:
     """Build a new plugin host with the hook specs, the built-ins and the installed plugins.
 
-    Built-ins load first, so a third-party plugin cannot take over a built-in connector's slug.
-    Third-party distributions load in name order, so a clash is decided the same way each time.
+    Built-ins load first; their connector slugs are reserved for them, and a slug two plugins
+    claim goes to neither (``plugins.claims``), so no loading order hands a squatter a slug.
+    Third-party distributions load in name order, so reports list them the same way each time.
 
     Args:
         load_plugins: distributions whose ``lendhub`` entry points load; ``[]`` loads none and
@@ -378,19 +353,19 @@ def make_plugin_manager(
         install_tracing(pm)
     host = PluginHost(pm, strict=strict)
     try:
-        own_version: str | None = md.version(_SELF_DISTRIBUTION)
+        own_version: str | None = md.version(SELF_DISTRIBUTION)
     except md.PackageNotFoundError:
         own_version = None
     for dotted in builtins:
         try:
             module = importlib.import_module(dotted)
         except Exception as exc:
-            host.add_import_failure(dotted, exc, distribution=_SELF_DISTRIBUTION, version=own_version)
+            host.add_import_failure(dotted, exc, distribution=SELF_DISTRIBUTION, version=own_version)
             continue
-        host.add_plugin(dotted, module, distribution=_SELF_DISTRIBUTION, version=own_version, builtin=True)
+        host.add_plugin(dotted, module, distribution=SELF_DISTRIBUTION, version=own_version, builtin=True)
     if not load_entrypoints:
         return host
-    dists, missing = _distributions(load_plugins)
+    dists, missing = installed_distributions(load_plugins)
     for name in missing:
         host.notes.append(f"distribution {name!r} named in LENDHUB_LOAD_PLUGINS is not installed")
         log.warning("%s", host.notes[-1])

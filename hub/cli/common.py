@@ -47,6 +47,8 @@ def run_with_runtime(
 
     async def main() -> T:
         runtime = await (start or start_runtime)()
+        if runtime.schema_note:
+            click.echo(runtime.schema_note, err=True)
         try:
             return await work(runtime)
         finally:

@@ -1,4 +1,4 @@
-"""``lendhub connectors list | add | check``: configure connector instances from a shell.
+"""``lendhub connectors list | add | check | confirm-owner``: connector instances from a shell.
 
 Secrets given with ``--set`` would land in shell history, so ``--set-env KEY=VAR`` reads a value
 from the environment instead. Output never contains a secret.
@@ -14,7 +14,10 @@ from typing import Any, TypeVar
 
 import click
 
+from core import audit
+from core.access import Actor
 from hub.runtime import Runtime
+from plugins.instance_owners import OwnerConfirmation, confirm_owner
 from plugins.instances import InstanceError
 
 from .common import echo_json, parse_pairs, run_with_runtime
@@ -52,6 +55,9 @@ def list_instances(as_json: bool) -> None:
         state = "enabled" if item["enabled"] else "disabled"
         if not item["available"]:
             state += ", connector not loaded"
+        if item["owner_change"]:
+            change = item["owner_change"]
+            state += f", OWNER CHANGED {change['configured']} → {change['current']}, unusable until confirmed"
         click.echo(f"{item['name']}  {item['connector']}  ({item['capability']}, {state})")
 
 
@@ -94,12 +100,51 @@ def add(
 
     async def work(runtime: Runtime) -> dict[str, Any]:
         async with runtime.sessions() as session, session.begin():
+            existing = await runtime.instances.list(session)
+            before = next((runtime.instances.describe(r) for r in existing if r.name == name), None)
             row = await runtime.instances.add(
                 session, name=name, connector=slug, config=config, enabled=not disabled, replace=replace
             )
-            return runtime.instances.describe(row)
+            described = runtime.instances.describe(row)
+            await audit.record(
+                session,
+                Actor.operator(),
+                "connectors.replace" if before is not None else "connectors.create",
+                target_type="connector_instance",
+                target_id=name,
+                before=before,
+                after=described,
+            )
+            return described
 
     echo_json(_run(work))
+
+
+@connectors.command("confirm-owner")
+@click.argument("name")
+@click.option(
+    "--distribution",
+    metavar="DIST",
+    help="Confirm only if DIST is the distribution providing the connector now.",
+)
+def confirm_owner_command(name: str, distribution: str | None) -> None:
+    """Trust the distribution that provides NAME's connector now, and use the instance again."""
+
+    async def work(runtime: Runtime) -> OwnerConfirmation:
+        async with runtime.sessions() as session, session.begin():
+            confirmed = await confirm_owner(session, runtime.instances, name, expected=distribution)
+            await audit.record(
+                session,
+                Actor.operator(),
+                "connectors.confirm_owner",
+                target_type="connector_instance",
+                target_id=confirmed.instance,
+                before={"owner": confirmed.previous},
+                after={"owner": confirmed.owner, "enabled": confirmed.enabled},
+            )
+            return confirmed
+
+    click.echo(_run(work).describe())
 
 
 @connectors.command("check")

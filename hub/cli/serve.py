@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import click
 
 from core.secretbox import generate_key
+from hub.database import DatabaseUnavailable
+from hub.schema import prepare_database
 from hub.settings import SettingsError, load_settings
 
 __all__ = ["secret_key", "serve"]
@@ -18,10 +22,15 @@ def serve(host: str, port: int, reload: bool) -> None:
     """Serve the API (and, by default, in-process workers)."""
     import uvicorn
 
+    # Fail here, in one line naming the variable or the database's problem, rather than in a
+    # traceback from inside uvicorn's start-up.
     try:
-        load_settings()  # fail here, naming the variable, rather than inside uvicorn's traceback
-    except SettingsError as exc:
+        settings = load_settings()
+        note = asyncio.run(prepare_database(settings))
+    except (SettingsError, DatabaseUnavailable) as exc:
         raise click.ClickException(str(exc)) from None
+    if note:
+        click.echo(note, err=True)
     uvicorn.run("hub.app:create_app", factory=True, host=host, port=port, reload=reload)
 
 

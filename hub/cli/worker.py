@@ -64,6 +64,7 @@ def make_worker_command(build_handlers: HandlersFactory = _no_handlers) -> click
         except SettingsError as exc:
             raise click.ClickException(str(exc)) from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check's set-up chatter
         handlers = load_handlers(handlers_ref, settings) if handlers_ref else build_handlers(settings)
         try:
             asyncio.run(_serve(settings, handlers, concurrency, grace))

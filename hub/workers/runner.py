@@ -12,6 +12,7 @@ from core.jobs import JobExecutor, JobHandlers, RetryPolicy
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
 from hub.gc_tuning import tune_gc_for_serving
+from hub.schema import ensure_schema
 from hub.settings import Settings
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
@@ -92,11 +93,14 @@ async def run_worker(
     """Run jobs until ``stop`` is set, then shut down gracefully (``lendhub worker``).
 
     Raises:
-        DatabaseUnavailable: the database cannot be reached at start.
+        DatabaseUnavailable: the database cannot be reached at start, or is not at this code's
+            migration head (``SchemaMismatch``; the embedded default is migrated instead).
     """
     engine = make_engine(settings.database_url)
     try:
         await check_database(engine)
+        if schema_note := await ensure_schema(engine, migrate=settings.embedded_database):
+            logger.warning("%s", schema_note)
         backend = make_job_queue(
             settings,
             session_factory=make_session_factory(engine),

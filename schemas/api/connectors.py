@@ -12,6 +12,10 @@ __all__ = [
     "ConnectorInstanceCreate",
     "ConnectorInstanceRead",
     "ConnectorInstanceUpdate",
+    "ConnectorOwnerChangeRead",
+    "ConnectorOwnerConfirm",
+    "ConnectorOwnerConfirmed",
+    "ConnectorOwnerRead",
 ]
 
 
@@ -35,6 +39,24 @@ class ConnectorInstanceUpdate(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class ConnectorOwnerRead(BaseModel):
+    """The distribution an instance is pinned to: the one that provided its connector class."""
+
+    distribution: str | None
+    version: str | None
+    versions: str | None = Field(description="PEP 440 range of its releases accepted; empty = any")
+    pinned_at: datetime | None
+    pinned_how: str | None = Field(description="configured, first_use or confirmed")
+
+
+class ConnectorOwnerChangeRead(BaseModel):
+    """Another distribution provides the connector now; the instance is unusable until confirmed."""
+
+    configured: str
+    current: str
+    detected_at: datetime | None = None
+
+
 class ConnectorInstanceRead(BaseModel):
     """An instance as shown back: secrets appear only as ``***``."""
 
@@ -45,8 +67,31 @@ class ConnectorInstanceRead(BaseModel):
     available: bool = Field(description="false when no loaded plugin provides the connector")
     enabled: bool
     config: dict[str, Any]
+    owner: ConnectorOwnerRead | None = Field(default=None, description="null until first pinned")
+    owner_change: ConnectorOwnerChangeRead | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class ConnectorOwnerConfirm(BaseModel):
+    """An integrator's confirmation of an instance's new owner.
+
+    ``distribution``, when given, must be the distribution providing the connector now; otherwise
+    nothing changes (it may have changed again since the integrator looked).
+    """
+
+    distribution: str | None = None
+
+
+class ConnectorOwnerConfirmed(BaseModel):
+    """What a confirmation changed: the previous owner and the one the instance is pinned to now."""
+
+    name: str
+    connector: str
+    previous: str
+    owner: str
+    enabled: bool
+    detail: str
 
 
 class ConnectorCheckRead(BaseModel):

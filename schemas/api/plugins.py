@@ -7,13 +7,34 @@ connectors each one brings. Capability and support level are plain strings here 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ConnectorSummary", "InstanceSummary", "PluginInfo", "PluginStatus"]
+__all__ = ["ConnectorSummary", "InstanceOwnerChange", "InstanceSummary", "PluginInfo", "PluginStatus"]
 
 PluginStatus = Literal["loaded", "quarantined"]
+
+
+class InstanceOwnerChange(BaseModel):
+    """The connector of an instance is provided by someone other than the owner it was pinned to.
+
+    The instance is unusable until an integrator confirms the new owner
+    (``lendhub connectors confirm-owner NAME`` or ``POST /api/connectors/{name}/confirm-owner``).
+
+    Args:
+        configured: the pinned owner and the versions of it accepted, e.g.
+            ``lendhub-acme 0.3.1 (>=0.3.1,<0.4)``.
+        current: the distribution and version providing the connector now.
+        detected_at: when a start-up first recorded the change, if one has.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    configured: str
+    current: str
+    detected_at: datetime | None = None
 
 
 class InstanceSummary(BaseModel):
@@ -22,8 +43,11 @@ class InstanceSummary(BaseModel):
     Args:
         name: the instance name.
         enabled: whether an operator enabled it.
-        breaker: ``closed``, ``open``, ``half_open``; ``disabled`` or ``misconfigured`` otherwise.
+        breaker: ``closed``, ``open``, ``half_open``; ``disabled``, ``misconfigured`` or
+            ``owner_changed`` otherwise.
         detail: the breaker snapshot or the configuration problem.
+        owner: the owner the instance is pinned to (``None`` before its first start-up pinned it).
+        owner_change: set when another owner provides its connector now.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -32,6 +56,8 @@ class InstanceSummary(BaseModel):
     enabled: bool
     breaker: str
     detail: dict[str, object] = Field(default_factory=dict)
+    owner: str | None = None
+    owner_change: InstanceOwnerChange | None = None
 
 
 class ConnectorSummary(BaseModel):

@@ -1,24 +1,20 @@
 """Real distributions with ``lendhub`` entry points, installed by pip, found by a real process.
 
-The wheels are assembled here by hand (a wheel is a zip with a ``.dist-info``), because the
-venv's setuptools cannot build one without the ``wheel`` package and the network is off; pip
-then installs them into a temporary site directory exactly as it would any plugin.
+The wheels are assembled by hand (``fake_dists``); pip then installs them into a temporary site
+directory exactly as it would any plugin.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
 import subprocess
 import sys
-import textwrap
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_dists import build_wheel, pip_install
 
 from core.hookspecs import HOOK_API_VERSION
 from plugins.manager import DEFAULT_PLUGINS
@@ -78,9 +74,9 @@ BROKEN_VARIANTS = {
         'raise ImportError("needs acme-vendor-sdk>=2")\n',
         "failed to import: ImportError: needs acme-vendor-sdk>=2",
     ),
-    "lendhub-dupe": (
-        HEALTHY.replace("Acme credit bureau", "A copycat"),
-        "register_connectors: connector slug 'acme-bureau' is already registered by acme",
+    "lendhub-squat": (  # a built-in's slug; clashes between third parties: test_slug_squatting
+        HEALTHY.replace('slug="acme-bureau"', 'slug="pboc-credit"'),
+        "register_connectors: connector slug 'pboc-credit' is reserved for LendHub's built-in connectors",
     ),
     "lendhub-typo": (
         "from plugins.sdk.markers import hookimpl\n\n"
@@ -94,32 +90,6 @@ BROKEN_VARIANTS = {
 }
 
 
-def build_wheel(out: Path, dist: str, version: str, module: str, source: str, ep_name: str) -> Path:
-    """A minimal pure-Python wheel with one module and one ``lendhub`` entry point."""
-    stem = dist.replace("-", "_")
-    info = f"{stem}-{version}.dist-info"
-    files = {
-        f"{module}.py": textwrap.dedent(source),
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: lendhub-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-        f"{info}/entry_points.txt": f"[lendhub]\n{ep_name} = {module}\n",
-    }
-    record = []
-    for name, text in files.items():
-        data = text.encode()
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(data)}")
-    record.append(f"{info}/RECORD,,")
-    files[f"{info}/RECORD"] = "\n".join(record) + "\n"
-    wheel = out / f"{stem}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return wheel
-
-
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("dists")
@@ -127,14 +97,7 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for dist, (source, _) in BROKEN_VARIANTS.items():
         module = dist.replace("-", "_") + "_plugin"
         wheels.append(build_wheel(work, dist, "1.0.0", module, source, dist.removeprefix("lendhub-")))
-    site = work / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--target", str(site)]
-        + [str(wheel) for wheel in wheels],
-        check=True,
-        capture_output=True,
-    )
-    return site
+    return pip_install(work / "site", *wheels)
 
 
 def run_plugins(site: Path, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

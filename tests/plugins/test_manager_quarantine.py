@@ -36,19 +36,6 @@ def test_plugin_raising_in_a_registration_hook_is_quarantined_and_others_load() 
     assert [record.name for record in host.quarantined] == ["exploding"]
 
 
-def test_duplicate_slug_quarantines_the_second_plugin_not_the_first() -> None:
-    host = fresh_host()
-    first_cls, second_cls = make_bureau(), make_bureau()
-    first = host.add_plugin("first", ConnectorPlugin(first_cls))
-    second = host.add_plugin("second", ConnectorPlugin(second_cls))
-    assert first.status == "loaded"
-    assert second.status == "quarantined"
-    assert second.reason == (
-        "register_connectors: connector slug 'acme-bureau' is already registered by first"
-    )
-    assert host.connector_class("acme-bureau") is first_cls
-
-
 def test_quarantine_rolls_back_what_the_plugin_registered_before_failing() -> None:
     host = fresh_host()
     record = host.add_plugin("half", ConnectorPlugin(AcmeLitigation, object))

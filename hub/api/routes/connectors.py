@@ -1,4 +1,4 @@
-"""Connector instances over HTTP: list, add, replace, enable/disable, check."""
+"""Connector instances over HTTP: list, add, replace, enable/disable, check, confirm a new owner."""
 
 from __future__ import annotations
 
@@ -8,18 +8,23 @@ from fastapi import APIRouter, status
 
 from core import audit
 from core.access import Actor
+from plugins.instance_owners import OwnerNotConfirmed, confirm_owner
 from plugins.instances import (
     DuplicateInstance,
     InstanceError,
+    OwnerChanged,
     SecretsRequired,
     UnknownConnector,
     UnknownInstance,
 )
+from plugins.ownership import owner_change
 from schemas.api.connectors import (
     ConnectorCheckRead,
     ConnectorInstanceCreate,
     ConnectorInstanceRead,
     ConnectorInstanceUpdate,
+    ConnectorOwnerConfirm,
+    ConnectorOwnerConfirmed,
 )
 
 from ...deps import RuntimeDep, SessionDep
@@ -45,6 +50,10 @@ def _problem(exc: InstanceError) -> ProblemError:
             problems=exc.problems,
             secret_fields=exc.fields,
         )
+    if isinstance(exc, OwnerChanged):
+        return ProblemError(409, "connector-owner-changed", "Connector owner changed", str(exc))
+    if isinstance(exc, OwnerNotConfirmed):
+        return ProblemError(409, "connector-owner-not-confirmed", "Owner not confirmed", str(exc))
     if isinstance(exc, UnknownConnector):
         return ProblemError(422, "unknown-connector", "Unknown connector", exc.message, problems=exc.problems)
     return ProblemError(
@@ -139,9 +148,15 @@ async def replace_instance(
 async def check_instance(
     name: str, runtime: RuntimeDep, session: SessionDep, actor: Actor = require("connectors.check")
 ) -> ConnectorCheckRead:
-    """Try the credentials against the vendor (or its simulator) and say what is wrong."""
+    """Try the credentials against the vendor (or its simulator) and say what is wrong.
+
+    An instance whose connector changed owner is refused with 409 and nothing is sent: its
+    credentials are for the owner it was configured with.
+    """
     try:
-        await runtime.instances.get(session, name)
+        row = await runtime.instances.get(session, name)
+        if change := owner_change(row, runtime.host):
+            raise OwnerChanged(change)
     except InstanceError as exc:
         raise _problem(exc) from None
     result = await runtime.instances.check(session, name)
@@ -154,3 +169,40 @@ async def check_instance(
         after={"ok": result.ok},
     )
     return ConnectorCheckRead.model_validate(asdict(result))
+
+
+@router.post("/{name}/confirm-owner")
+async def confirm_instance_owner(
+    name: str,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    body: ConnectorOwnerConfirm | None = None,
+    actor: Actor = require("connectors.manage"),
+) -> ConnectorOwnerConfirmed:
+    """Pin the instance to the distribution providing its connector now, and say what changed.
+
+    409 when its owner did not change, or when ``distribution`` is given and is not the one that
+    provides the connector now.
+    """
+    expected = body.distribution if body is not None else None
+    try:
+        confirmed = await confirm_owner(session, runtime.instances, name, expected=expected)
+    except InstanceError as exc:
+        raise _problem(exc) from None
+    await audit.record(
+        session,
+        actor,
+        "connectors.confirm_owner",
+        target_type="connector_instance",
+        target_id=confirmed.instance,
+        before={"owner": confirmed.previous},
+        after={"owner": confirmed.owner, "enabled": confirmed.enabled},
+    )
+    return ConnectorOwnerConfirmed(
+        name=confirmed.instance,
+        connector=confirmed.connector,
+        previous=confirmed.previous,
+        owner=confirmed.owner,
+        enabled=confirmed.enabled,
+        detail=confirmed.describe(),
+    )

@@ -2,8 +2,9 @@
 
 ``/healthz`` says the process answers; it touches nothing else, so a slow database never gets a
 healthy process restarted. ``/readyz`` checks what serving needs — the database, Redis when
-configured — and reports every connector breaker and quarantined plugin. An open breaker degrades
-one vendor, not the hub, so it is reported but does not fail readiness.
+configured — and reports every connector breaker, quarantined plugin and connector instance whose
+owner changed. Those degrade one vendor, not the hub, so they are reported but do not fail
+readiness.
 """
 
 from __future__ import annotations

@@ -272,7 +272,7 @@ async def test_call_log_masks_credentials(env: Env) -> None:
 
 def test_one_plugin_registers_both_classes() -> None:
     host = make_plugin_manager(load_entrypoints=False, builtins=())
-    host.add_plugin("connectors.qichacha.plugin", plugin_module)
+    host.add_plugin("connectors.qichacha.plugin", plugin_module, builtin=True)  # its slugs are reserved
     assert QichachaLitigation in host.connectors_for(Capability.LITIGATION)
     assert QichachaBusinessRegistry in host.connectors_for(Capability.BUSINESS_REGISTRY)
     assert not host.quarantined

@@ -268,7 +268,7 @@ async def test_call_log_holds_no_token(env: Env) -> None:
 
 def test_one_plugin_registers_both_classes() -> None:
     host = make_plugin_manager(load_entrypoints=False, builtins=())
-    host.add_plugin("connectors.tianyancha.plugin", plugin_module)
+    host.add_plugin("connectors.tianyancha.plugin", plugin_module, builtin=True)  # its slugs are reserved
     assert host.connector_class("tianyancha-litigation") is TianyanchaLitigation
     assert host.connector_class("tianyancha-business-registry") is TianyanchaBusinessRegistry
     assert TianyanchaLitigation in host.connectors_for(Capability.LITIGATION)
