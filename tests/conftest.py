@@ -14,6 +14,6 @@ os.environ.setdefault("LENDHUB_GC_THRESHOLD", "0")
 __all__ = ["database_url", "engine", "pg_session_url", "redis_url", "session_factory"]
 
 # Sealed columns need a key ring before any test touches one; a Runtime replaces it with its own.
-from core import pii  # noqa: E402
+from core import pii
 
 pii.install(pii.KeyRing([("test1", os.urandom(32))], os.urandom(32)))

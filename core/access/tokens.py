@@ -95,7 +95,9 @@ class SigningKeys:
             "exp": int((now + ttl).timestamp()),
             "jti": secrets.token_hex(8),
         }
-        token = jwt.encode(claims, self._keys[self._current], algorithm="HS256", headers={"kid": self._current})
+        token = jwt.encode(
+            claims, self._keys[self._current], algorithm="HS256", headers={"kid": self._current}
+        )
         return token, int(ttl.total_seconds())
 
     def verify(self, token: str, *, type: TokenType) -> TokenClaims:
