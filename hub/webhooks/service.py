@@ -355,7 +355,10 @@ class WebhookService:
             The matching ids, the replayed ids and, by id, why a replay was refused.
         """
         stmt = inbox_query(source=source, instance=instance, status=InboxStatus.DEAD.value, since=since)
-        rows = list((await session.scalars(stmt.limit(limit))).all())
+        # Payloads unread: a replay re-parses the body; one unopenable row must not fail the rest.
+        rows = list(
+            (await session.scalars(stmt.options(defer(WebhookInboxEvent.payload)).limit(limit))).all()
+        )
         matched = [row.id for row in rows]
         replayed: list[str] = []
         failed: dict[str, str] = {}

@@ -115,19 +115,25 @@ async def test_an_event_sealed_under_a_key_not_loaded_is_listed_but_refused_by_k
 ):
     async with running_hub(database_url, tmp_path) as (client, runtime):
         await _post(client, borrower_body("b-lost"))
-        async with runtime.sessions() as session:
-            await session.execute(update(WebhookInboxEvent).values(status="dead"))
-            await session.commit()
         ring = pii.current()
         pii.install(pii.KeyRing([("other", os.urandom(32))], os.urandom(32)))  # the old key was lost
         try:
+            await _post(client, borrower_body("b-new"))
+            async with runtime.sessions() as session:
+                await session.execute(update(WebhookInboxEvent).values(status="dead"))
+                await session.commit()
             listed = await client.get("/api/webhooks/dead-letters")
-            [item] = listed.json()["items"]
-            shown = await client.get(f"/api/webhooks/inbox/{item['id']}")
-            replayed = await client.post(f"/api/webhooks/inbox/{item['id']}/replay")
+            ids = {item["event_id"]: item["id"] for item in listed.json()["items"]}
+            shown = await client.get(f"/api/webhooks/inbox/{ids['b-lost']}")
+            replayed = await client.post(f"/api/webhooks/inbox/{ids['b-lost']}/replay")
+            everything = await client.post(
+                "/api/webhooks/replay-dead", json={"source": "stub-hmac", "since": "2020-01-01T00:00:00Z"}
+            )
         finally:
             pii.install(ring)
-    assert listed.status_code == 200 and item["event_id"] == "b-lost"
+    assert listed.status_code == 200 and set(ids) == {"b-lost", "b-new"}
     assert shown.status_code == 500 and shown.json()["type"].endswith("/webhook-inbox-undecryptable")
     assert f"key {ring.current_kid!r}, which is not loaded" in shown.json()["detail"]
     assert replayed.status_code == 422 and replayed.json()["type"].endswith("/webhook-replay-undecryptable")
+    assert everything.status_code == 200 and everything.json()["replayed"] == [ids["b-new"]]
+    assert list(everything.json()["failed"]) == [ids["b-lost"]]
