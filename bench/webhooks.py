@@ -6,7 +6,8 @@ events at concurrency C — plus 10 % duplicates (partner retries: same ``webhoo
 timestamp and signature) and 1 % bad signatures — to each, and reports accepted/s and p50/p99
 time to 2xx. Halfway through, one worker is killed with SIGKILL and a new one started. Then it
 waits for the inbox to drain and checks the effects: every valid event processed exactly once,
-every bad one refused, nothing lost.
+every bad one refused, nothing lost, and bodies and payloads sealed at rest (``core.pii``; the hub
+and the workers share one PII key ring, generated for the run).
 
     .venv/bin/python bench/webhooks.py --events 3000 --concurrency 50
     .venv/bin/python bench/webhooks.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
@@ -39,13 +40,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.cpu import cpu_report, cpu_seconds, machine_busy_seconds, servers_cpu_seconds  # noqa: E402
 from bench.wrk import run_wrk, wrk_rate, wrk_requests  # noqa: E402
+from core.pii import KeyRing  # noqa: E402
 from core.webhooks.models import WebhookInboxEvent  # noqa: E402
 from hub.database import make_engine, upgrade_database  # noqa: E402
 from plugins.sdk import sign_standard_webhook  # noqa: E402
@@ -215,7 +217,9 @@ def drain_and_check(
     print(
         f"hook calls: {sum(seen.values())} for {len(seen)} events; redeliveries after the kill: {redelivered}"
     )
+    sealed = asyncio.run(sealed_at_rest(database_url))
     checks = {
+        "bodies and payloads sealed at rest": sealed,
         "one inbox row per event": stored == arrived,
         "every event processed exactly once (inbox)": counts.get("processed", 0)
         == len(arrived)
@@ -230,6 +234,22 @@ def drain_and_check(
         print(f"  [{'ok' if ok else 'FAIL'}] {name}")
     if not all(checks.values()):
         raise SystemExit(1)
+
+
+async def sealed_at_rest(database_url: str) -> bool:
+    """Whether every stored body and payload is a sealed ``pii1:`` value, read past the column types."""
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            clear = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM webhook_requests r JOIN webhook_inbox i ON i.request_id = r.id"
+                    " WHERE r.body NOT LIKE 'pii1:%' OR i.payload NOT LIKE 'pii1:%'"
+                )
+            )
+            return clear == 0
+    finally:
+        await engine.dispose()
 
 
 async def inbox_ids(database_url: str) -> set[str]:
@@ -264,6 +284,10 @@ def main() -> None:
         **os.environ,
         "LENDHUB_DATABASE_URL": database_url,
         "LENDHUB_SECRET_KEY_FILE": str(tmp / "secret.key"),
+        # One PII key ring for the hub and every worker (a key file made by whichever starts first
+        # could be read half-written by the others).
+        "LENDHUB_PII_KEYS": f"bench1:{KeyRing.generate_key()}",
+        "LENDHUB_PII_INDEX_KEY": KeyRing.generate_key(),
         "LENDHUB_INPROCESS_WORKERS": "0",
         "LENDHUB_JOB_LEASE_SECONDS": "5",
         "LENDHUB_BENCH_EFFECTS": str(effects),

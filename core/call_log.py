@@ -1,7 +1,10 @@
 """The call log: one row per outbound attempt, written from plain mappings.
 
 The SDK's ``CallRecord`` lives in ``plugins`` (which ``core`` may not import), so rows arrive as
-mappings with the same field names; bodies are already masked by the SDK before they get here.
+mappings with the same field names. Bodies are masked by the SDK before they get here, and are
+sealed on their way into the table all the same (field class ``payload``): masking knows only the
+patterns it looks for, and a vendor's answer about a borrower is personal data whatever its
+shape. They load as masked ``PII`` values; ``reveal()`` gives the recorded text.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, new_id
+from core.pii import PII, Sealed
 
-__all__ = ["CALL_RECORD_FIELDS", "CallLogEntry", "insert_call_records"]
+__all__ = ["BODY_FIELD_CLASS", "CALL_RECORD_FIELDS", "CallLogEntry", "insert_call_records"]
+
+BODY_FIELD_CLASS = "payload"
+"""The PII field class the bodies are sealed under (``core.access.permissions.PII_FIELD_CLASSES``)."""
 
 
 class CallLogEntry(Base):
@@ -41,8 +48,8 @@ class CallLogEntry(Base):
     error_class: Mapped[str | None] = mapped_column(String(100))
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     cost_units: Mapped[Decimal] = mapped_column(Numeric(18, 6), nullable=False, default=Decimal(0))
-    request_body: Mapped[str | None] = mapped_column(Text)
-    response_body: Mapped[str | None] = mapped_column(Text)
+    request_body: Mapped[PII | None] = mapped_column(Sealed(BODY_FIELD_CLASS))
+    response_body: Mapped[PII | None] = mapped_column(Sealed(BODY_FIELD_CLASS))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 

@@ -9,7 +9,9 @@ makes the tests error, never skip.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -130,3 +132,37 @@ def redis_url() -> str:
     if not REDIS_URL:
         pytest.skip("LENDHUB_TEST_REDIS_URL is not set")
     return REDIS_URL
+
+
+async def raw_dump(engine: AsyncEngine) -> str:
+    """Everything stored in the database as text, read past every column type.
+
+    SQLite: ``sqlite3``'s ``.dump`` of the file. PostgreSQL: each row of each table cast to text
+    (a ``bytea`` shows as hex, ``jsonb`` as JSON). What personal data looks like at rest.
+    """
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        assert path, "an in-memory database has no file to dump"
+        connection = sqlite3.connect(path)
+        try:
+            return "\n".join(connection.iterdump())
+        finally:
+            connection.close()
+    async with engine.connect() as connection:
+        lines = []
+        for table in metadata.tables:
+            rows = await connection.execute(text(f"SELECT t::text FROM {table} t"))
+            lines += [f"{table}: {row}" for (row,) in rows]
+        return "\n".join(lines)
+
+
+def clear_forms(value: str) -> list[str]:
+    """The ways ``value`` could appear in a dump: as is, JSON-escaped, and as UTF-8 hex (blobs)."""
+    hexed = value.encode("utf-8").hex()
+    return [value, json.dumps(value)[1:-1], hexed, hexed.upper()]
+
+
+def assert_not_in_dump(dump: str, *values: str) -> None:
+    """None of ``values`` is readable in ``dump`` in any of its ``clear_forms``."""
+    leaked = [form for value in values for form in clear_forms(value) if form in dump]
+    assert not leaked, f"clear personal data at rest: {leaked}"

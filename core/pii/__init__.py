@@ -2,13 +2,15 @@
 
 from .keyring import KeyRing, KeyRingError, current, install, load_or_create_key_file
 from .masking import mask
-from .types import PII, Sealed, blind_index, normalise
+from .types import PII, Sealed, SealedBytes, SealedJSON, blind_index, normalise
 
 __all__ = [
     "PII",
     "KeyRing",
     "KeyRingError",
     "Sealed",
+    "SealedBytes",
+    "SealedJSON",
     "blind_index",
     "current",
     "install",

@@ -4,6 +4,11 @@ One accepted HTTP request is one ``webhook_requests`` row (the raw bytes, kept f
 one ``webhook_inbox`` row per event it carries. The unique constraint on
 ``(source, instance, event_id)`` is what makes a partner's retry harmless: the database, not a
 cache, decides that an event was seen before.
+
+A partner's body and the payload parsed from it carry whatever personal data the partner sends
+(a borrower's name, ID number, mobile), so both are sealed with the PII key ring (field class
+``payload``) and never stored in clear; the keys, ids, types and versions the inbox works on
+stay plain.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -26,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id, utcnow
+from core.pii import SealedBytes, SealedJSON
 
 __all__ = [
     "InboxStatus",
@@ -35,6 +40,9 @@ __all__ = [
     "WebhookRequest",
     "WebhookSourceInstance",
 ]
+
+PAYLOAD = "payload"
+"""The PII field class of partner bodies and payloads (``core.access.permissions.PII_FIELD_CLASSES``)."""
 
 
 class InboxStatus(enum.StrEnum):
@@ -78,6 +86,7 @@ class WebhookRequest(Base):
 
     ``headers`` has secret-bearing headers (``Authorization``, cookies) masked; their real
     values are sealed in ``sealed_headers`` so a replay can still present them to the source.
+    ``body`` is the exact bytes received, sealed (it loads as the clear bytes).
     """
 
     __tablename__ = "webhook_requests"
@@ -90,7 +99,7 @@ class WebhookRequest(Base):
     query: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     headers: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     sealed_headers: Mapped[str | None] = mapped_column(Text)
-    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    body: Mapped[bytes] = mapped_column(SealedBytes(PAYLOAD), nullable=False)
     verification: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
@@ -113,7 +122,7 @@ class WebhookInboxEvent(TimestampMixin, Base):
     instance: Mapped[str] = mapped_column(String(100), nullable=False)
     event_id: Mapped[str] = mapped_column(String(200), nullable=False)
     event_type: Mapped[str] = mapped_column(String(200), nullable=False)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON(PAYLOAD), nullable=False, default=dict)
     object_id: Mapped[str | None] = mapped_column(String(200))
     object_version: Mapped[int | None] = mapped_column(BigInteger)
     occurred_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.pii import KeyRingError
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError
@@ -35,6 +36,7 @@ _ERRORS = (
     InboxNotFound,
     InboxConflict,
     ReplayRefused,
+    KeyRingError,  # a sealed body or payload this process's PII keys cannot open
 )
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.access import Actor
+from core.pii import KeyRingError
 from core.webhooks.models import InboxStatus, WebhookInboxEvent
 from schemas.api.webhooks import (
     DiscardRequest,
@@ -65,6 +66,8 @@ def _problem(exc: Exception) -> ProblemError:
         return ProblemError(404, "webhook-inbox-not-found", "Inbox event not found", str(exc))
     if isinstance(exc, InboxConflict):
         return ProblemError(409, "webhook-inbox-conflict", "Inbox event is in another state", str(exc))
+    if isinstance(exc, KeyRingError):  # names the missing key id, never a key or the data
+        return ProblemError(500, "webhook-inbox-undecryptable", "Inbox event cannot be opened", str(exc))
     if isinstance(exc, ReplayRefused):
         return ProblemError(422, exc.slug, "Replay refused", str(exc))
     if isinstance(exc, UnknownSourceInstance):
@@ -128,10 +131,14 @@ async def list_dead_letters(
 
 @router.get("/inbox/{inbox_id}", dependencies=[require("webhooks.read")])
 async def get_inbox_event(inbox_id: str, service: WebhookServiceDep, session: Session) -> InboxEventDetail:
-    """One event with its payload and raw request (credential headers masked)."""
+    """One event with its payload and raw request (credential headers masked).
+
+    Body and payload are opened from their sealed form and shown in clear: they have no masked
+    form, and whoever may read the inbox is meant to see what a partner sent.
+    """
     try:
         row, request = await service.get(session, inbox_id)
-    except InboxNotFound as exc:
+    except (InboxNotFound, KeyRingError) as exc:
         raise _problem(exc) from None
     return InboxEventDetail(
         **_read(row).model_dump(),

@@ -24,9 +24,11 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 
 from core.jobs.handlers import JobQueue
 from core.jobs.repository import take_enqueued
+from core.pii import KeyRingError
 from core.secretbox import SecretBox, SecretBoxError
 from core.webhooks.models import InboxStatus, WebhookInboxEvent, WebhookRequest
 from core.webhooks.repository import (
@@ -220,10 +222,14 @@ class WebhookService:
         limit: int = 50,
         offset: int = 0,
     ) -> tuple[list[WebhookInboxEvent], int]:
-        """A page of inbox rows matching the filters, and how many match in all."""
+        """A page of inbox rows matching the filters, and how many match in all.
+
+        The payload is not loaded (lists leave it out): no row is opened just to be listed.
+        """
         stmt = inbox_query(source=source, instance=instance, status=status, since=since)
         total = await count_rows(session, stmt)
-        rows = list((await session.scalars(stmt.limit(limit).offset(offset))).all())
+        page = stmt.options(defer(WebhookInboxEvent.payload)).limit(limit).offset(offset)
+        rows = list((await session.scalars(page)).all())
         return rows, total
 
     async def get(self, session: AsyncSession, inbox_id: str) -> tuple[WebhookInboxEvent, WebhookRequest]:
@@ -236,7 +242,10 @@ class WebhookService:
 
     @staticmethod
     def describe_request(request: WebhookRequest) -> dict[str, Any]:
-        """The raw request for display: masked headers, body as text when it is UTF-8."""
+        """The raw request for display: masked headers, body as text when it is UTF-8.
+
+        The body is shown in clear (opened from its sealed form) to whoever may read the inbox.
+        """
         try:
             text: str | None = request.body.decode("utf-8")
             encoded: str | None = None
@@ -263,7 +272,10 @@ class WebhookService:
             InboxConflict: the event is still in flight (``received`` or ``processing``).
             ReplayRefused: the stored request no longer verifies or no longer carries the event.
         """
-        row, request = await self.get(session, inbox_id)
+        try:
+            row, request = await self.get(session, inbox_id)
+        except KeyRingError as exc:  # sealed under a PII key this process does not have
+            raise ReplayRefused(str(exc), "webhook-replay-undecryptable") from None
         if row.status in (InboxStatus.RECEIVED, InboxStatus.PROCESSING):
             raise InboxConflict(
                 f"inbox event {inbox_id} is {row.status}; wait for it to finish or discard it"
@@ -343,7 +355,10 @@ class WebhookService:
             The matching ids, the replayed ids and, by id, why a replay was refused.
         """
         stmt = inbox_query(source=source, instance=instance, status=InboxStatus.DEAD.value, since=since)
-        rows = list((await session.scalars(stmt.limit(limit))).all())
+        # Payloads unread: a replay re-parses the body; one unopenable row must not fail the rest.
+        rows = list(
+            (await session.scalars(stmt.options(defer(WebhookInboxEvent.payload)).limit(limit))).all()
+        )
         matched = [row.id for row in rows]
         replayed: list[str] = []
         failed: dict[str, str] = {}

@@ -8,11 +8,13 @@ import os
 import socket
 from typing import Protocol
 
+from core import pii
 from core.jobs import JobExecutor, JobHandlers, RetryPolicy
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
 from hub.gc_tuning import tune_gc_for_serving
 from hub.schema import ensure_schema
+from hub.secrets import load_key_ring
 from hub.settings import Settings
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
@@ -92,10 +94,14 @@ async def run_worker(
 ) -> None:
     """Run jobs until ``stop`` is set, then shut down gracefully (``lendhub worker``).
 
+    The PII key ring is installed first, as ``Runtime.start`` does: jobs read sealed columns (an
+    inbox event's payload), so a worker needs the same keys as the API process.
+
     Raises:
         DatabaseUnavailable: the database cannot be reached at start, or is not at this code's
             migration head (``SchemaMismatch``; the embedded default is migrated instead).
     """
+    pii.install(load_key_ring(settings))
     engine = make_engine(settings.database_url)
     try:
         await check_database(engine)

@@ -20,7 +20,11 @@ def cli(engine, database_url, tmp_path, monkeypatch):
     host = make_host()
 
     async def start() -> Runtime:
-        settings = load_settings(database_url=database_url, secret_key_file=tmp_path / "secret.key")
+        settings = load_settings(
+            database_url=database_url,
+            secret_key_file=tmp_path / "secret.key",
+            pii_key_file=tmp_path / "pii.keys",  # running_hub's: the inbox is sealed with them
+        )
         return await Runtime.start(settings, jobs=False, host=host)
 
     monkeypatch.setattr(cli_module, "_start_runtime", start)
@@ -73,7 +77,11 @@ async def test_inbox_show_replay_discard_and_stats(engine, database_url, tmp_pat
         host = runtime.host
 
     async def start() -> Runtime:
-        settings = load_settings(database_url=database_url, secret_key_file=tmp_path / "secret.key")
+        settings = load_settings(
+            database_url=database_url,
+            secret_key_file=tmp_path / "secret.key",
+            pii_key_file=tmp_path / "pii.keys",  # running_hub's: the inbox is sealed with them
+        )
         return await Runtime.start(settings, jobs=False, host=host)
 
     monkeypatch.setattr(cli_module, "_start_runtime", start)

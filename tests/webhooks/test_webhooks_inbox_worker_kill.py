@@ -23,6 +23,7 @@ def _start_worker(database_url: str, tmp_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "LENDHUB_DATABASE_URL": database_url,
+        "LENDHUB_PII_KEY_FILE": str(tmp_path / "pii.keys"),  # running_hub's: payloads are sealed
         "LENDHUB_JOB_LEASE_SECONDS": "1",
         "LENDHUB_WORKER_CONCURRENCY": "2",
         "LENDHUB_TEST_WEBHOOK_MARKER": str(tmp_path / "mid-dispatch"),

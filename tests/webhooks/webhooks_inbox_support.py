@@ -167,6 +167,7 @@ async def running_hub(
     settings = load_settings(
         database_url=database_url,
         secret_key_file=tmp_path / "secret.key",
+        pii_key_file=tmp_path / "pii.keys",  # a worker process reading the inbox needs the same keys
         inprocess_workers=workers,
         job_lease_seconds=2.0,
         webhook_retry_schedule=retry,
