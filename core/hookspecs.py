@@ -48,7 +48,7 @@ __all__ = [
 PROJECT_NAME = "lendhub"
 """The pluggy project name; must equal ``plugins.sdk.markers.PROJECT_NAME`` (core may not import it)."""
 
-HOOK_API_VERSION = "1.1"
+HOOK_API_VERSION = "1.2"
 """The hook API this host implements, ``MAJOR.MINOR``."""
 
 HOOK_API_ATTRIBUTE = "LENDHUB_HOOK_API"
@@ -61,6 +61,7 @@ REGISTRATION_HOOKS = (
     "register_webhook_sources",
     "register_commands",
     "register_routes",
+    "register_permissions",
 )
 EVENT_HOOKS = (
     "application_submitted",
@@ -262,6 +263,37 @@ def select_connector_instance(capability: Capability, product: str, instances: l
             return None
 
     Added in: hook API 1.0
+    """
+
+
+@hookspec
+def register_permissions(register: Callable[[str, str], None]) -> None:
+    """Register the permission codes this plugin's routes and commands check.
+
+    A plugin that adds routes (``register_routes``) guards them with its own codes, which then
+    appear in ``GET /api/permissions`` and can be granted to roles like LendHub's own. Codes are
+    ``<area>.<action>``, lower case; prefix them with your plugin's name so they cannot clash.
+
+    Args:
+        register: ``register(code, description)`` adds one code. A malformed code, one that
+            LendHub or another plugin already registered, or an empty description raises
+            ``RegistrationError`` and quarantines the plugin.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, at start-up. A failure
+        quarantines the plugin and rolls back its registrations.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def register_permissions(register):
+            register("acme_scoring.run", "run the ACME scorecard on an application by hand")
+
+    Added in: hook API 1.2
     """
 
 

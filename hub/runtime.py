@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core import pii
-from core.access import Actor, PermissionRegistry
+from core.access import Actor, Permission, PermissionRegistry
 from core.access.auth import LoginPolicy
 from core.access.service import ensure_builtin_roles
 from core.access.tokens import SigningKeys
@@ -42,9 +42,17 @@ from .settings import Settings
 from .state import make_shared_state
 from .workers.runner import JobBackend, make_job_queue
 
-__all__ = ["Runtime"]
+__all__ = ["Runtime", "permission_registry"]
 
 log = logging.getLogger(__name__)
+
+
+def permission_registry(host: PluginHost) -> PermissionRegistry:
+    """LendHub's permission codes plus those the loaded plugins registered."""
+    registry = PermissionRegistry()
+    for code, registered in host.permissions.items():
+        registry.add(Permission(code, registered.obj, owner=registered.plugin))
+    return registry
 
 
 @dataclass
@@ -116,6 +124,7 @@ class Runtime:
         handlers = build_job_handlers(host, settings)
         register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
+        runtime.permissions = permission_registry(host)
         runtime.signing_keys = load_signing_keys(settings)
         runtime.login_policy = LoginPolicy(
             max_failures=settings.login_max_failures,

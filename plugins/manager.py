@@ -33,6 +33,7 @@ import pluggy
 from fastapi import APIRouter
 
 from core import hookspecs
+from core.access.permissions import BUILTIN_PERMISSIONS, CODE_PATTERN
 from core.integrations.base import Capability, Connector
 from plugins.claims import SlugClaims, reserved_slug_problem
 from plugins.discovery import ENTRY_POINT_GROUP, SELF_DISTRIBUTION, installed_distributions
@@ -69,6 +70,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 """Built-in plugins as dotted module names; connectors join as ``connectors.<vendor>.plugin``."""
 
+BUILTIN_CODES = frozenset(permission.code for permission in BUILTIN_PERMISSIONS)
+
 
 @dataclass
 class _Staging:
@@ -80,6 +83,7 @@ class _Staging:
     webhook_sources: dict[str, type[Any]] = field(default_factory=dict)
     commands: dict[str, click.Command] = field(default_factory=dict)
     routers: list[APIRouter] = field(default_factory=list)
+    permissions: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     contested: tuple[str, list[str]] | None = None  # a slug other plugins claimed too, and who
 
@@ -124,6 +128,16 @@ class _Staging:
             self._refuse(f"{router!r} is not a fastapi.APIRouter")
         self.routers.append(router)
 
+    def register_permission(self, code: Any, description: Any) -> None:
+        if not isinstance(code, str) or not CODE_PATTERN.match(code):
+            self._refuse(f"permission code {code!r} must look like 'area.action' (lower case)")
+        if not isinstance(description, str) or not description.strip():
+            self._refuse(f"permission {code!r} needs a description")
+        taken = code in BUILTIN_CODES or code in self.host.permissions or code in self.permissions
+        if taken:
+            self._refuse(f"permission {code!r} is already registered")
+        self.permissions[code] = description.strip()
+
 
 class PluginHost:
     """The pluggy manager plus everything plugins registered, attributed to their plugin.
@@ -135,6 +149,7 @@ class PluginHost:
         webhook_sources: webhook source classes by name.
         commands: click commands by name.
         routers: FastAPI routers, in registration order.
+        permissions: descriptions of plugin-registered permission codes, by code.
         notes: host-level remarks, e.g. an allow-listed distribution that is not installed.
     """
 
@@ -146,6 +161,7 @@ class PluginHost:
         self.webhook_sources: dict[str, Registered[type[Any]]] = {}
         self.commands: dict[str, Registered[click.Command]] = {}
         self.routers: list[Registered[APIRouter]] = []
+        self.permissions: dict[str, Registered[str]] = {}
         self.notes: list[str] = []
         self.claims = SlugClaims()
 
@@ -217,6 +233,7 @@ class PluginHost:
             "register_webhook_sources": staging.register_webhook_source,
             "register_commands": staging.register_command,
             "register_routes": staging.register_router,
+            "register_permissions": staging.register_permission,
         }
         others = [other for other in self.pm.get_plugins() if other is not plugin]
         for hook_name in hookspecs.REGISTRATION_HOOKS:
@@ -262,6 +279,8 @@ class PluginHost:
         for command_name, command in staging.commands.items():
             self.commands[command_name] = Registered(record.name, command)
         self.routers += [Registered(record.name, router) for router in staging.routers]
+        for code, description in staging.permissions.items():
+            self.permissions[code] = Registered(record.name, description)
         record.connectors = list(staging.connectors)
         record.webhook_sources = list(staging.webhook_sources)
         record.commands = list(staging.commands)
@@ -290,7 +309,7 @@ class PluginHost:
             rival = self.plugins[name]
             if rival.status == "quarantined":
                 continue
-            for registry in (self.connectors, self.webhook_sources, self.commands):
+            for registry in (self.connectors, self.webhook_sources, self.commands, self.permissions):
                 for key in [key for key, entry in registry.items() if entry.plugin == name]:
                     del registry[key]
             self.routers = [entry for entry in self.routers if entry.plugin != name]
