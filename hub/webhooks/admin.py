@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.access import Actor
+from core.access.reveal import check_reveal, mask_tree, record_reveal
 from core.pii import KeyRingError
 from core.webhooks.models import InboxStatus, WebhookInboxEvent
 from schemas.api.webhooks import (
@@ -129,21 +130,46 @@ async def list_dead_letters(
     return InboxPage(items=[_read(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/inbox/{inbox_id}", dependencies=[require("webhooks.read")])
-async def get_inbox_event(inbox_id: str, service: WebhookServiceDep, session: Session) -> InboxEventDetail:
+@router.get("/inbox/{inbox_id}")
+async def get_inbox_event(
+    inbox_id: str,
+    service: WebhookServiceDep,
+    session: Session,
+    actor: Actor = require("webhooks.read"),
+    purpose: Annotated[str | None, Query(max_length=500, description="why the body is revealed")] = None,
+) -> InboxEventDetail:
     """One event with its payload and raw request (credential headers masked).
 
-    Body and payload are opened from their sealed form and shown in clear: they have no masked
-    form, and whoever may read the inbox is meant to see what a partner sent.
+    Partner bodies hold personal data, so by default the payload shows its shape with every value
+    masked and the raw body is left out. With ``purpose`` a caller holding ``pii.reveal.payload``
+    sees both in clear, and the reveal is audited with that purpose.
     """
+    reveal = purpose is not None
+    if reveal:
+        purpose = check_reveal(actor, "payload", purpose)
     try:
         row, request = await service.get(session, inbox_id)
     except (InboxNotFound, KeyRingError) as exc:
         raise _problem(exc) from None
+    described = service.describe_request(request)
+    if reveal:
+        await record_reveal(
+            session,
+            actor,
+            field_class="payload",
+            fields=["payload", "request.body"],
+            purpose=purpose or "",
+            target_type="webhook_inbox",
+            target_id=row.id,
+        )
+        await session.commit()
+    else:
+        described.update(body_text=None, body_base64=None)
     return InboxEventDetail(
         **_read(row).model_dump(),
-        payload=row.payload,
-        request=InboxRequestRead.model_validate(service.describe_request(request)),
+        payload=row.payload if reveal else mask_tree(row.payload),
+        revealed=reveal,
+        request=InboxRequestRead.model_validate(described),
     )
 
 

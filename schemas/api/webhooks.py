@@ -124,9 +124,13 @@ class InboxRequestRead(BaseModel):
 
 
 class InboxEventDetail(InboxEventRead):
-    """One inbox row with its parsed payload and the raw request."""
+    """One inbox row with its parsed payload and the raw request.
+
+    Unless ``revealed``, every payload value is ``***`` and the raw body is left out.
+    """
 
     payload: dict[str, Any]
+    revealed: bool = False
     request: InboxRequestRead
 
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+from authsupport import token_headers
 from sqlalchemy import select, update
 from webhooks_inbox_support import SECRET, Recorder, event_body, running_hub, sign, wait_for
 
@@ -64,10 +65,13 @@ async def test_inspect_shows_payload_and_raw_request_with_credentials_masked(eng
     async with running_hub(database_url, tmp_path) as (client, _runtime):
         await _post(client, event_body("look-1"), authorization="Bearer s3cr3t-token")
         [item] = (await client.get("/api/webhooks/inbox")).json()["items"]
-        detail = await client.get(f"/api/webhooks/inbox/{item['id']}")
+        masked = (await client.get(f"/api/webhooks/inbox/{item['id']}")).json()
+        assert masked["payload"] == {"n": "***"} and masked["revealed"] is False
+        assert masked["request"]["body_text"] is None and masked["request"]["body_bytes"] > 0
+        detail = await client.get(f"/api/webhooks/inbox/{item['id']}", params={"purpose": "排查回调失败"})
         assert detail.status_code == 200
         data = detail.json()
-        assert data["payload"] == {"n": 1}
+        assert data["payload"] == {"n": 1} and data["revealed"] is True
         assert data["request"]["headers"]["authorization"] == "***"
         assert (
             data["request"]["body_text"] == event_body("look-1").decode()
@@ -213,3 +217,18 @@ async def test_refusal_counters_accumulate_per_reason(engine, database_url, tmp_
         ("stub-hmac", "partner", "webhook-timestamp-out-of-tolerance"): 1,
         ("*", "*", "webhook-source-not-found"): 1,
     }
+
+
+async def test_revealing_a_body_needs_the_reveal_permission_not_just_inbox_read(
+    engine, database_url, tmp_path
+):
+    async with running_hub(database_url, tmp_path) as (client, runtime):
+        await _post(client, event_body("look-2"))
+        [item] = (await client.get("/api/webhooks/inbox")).json()["items"]
+        integrator = await token_headers(runtime, "integrator")
+        masked = await client.get(f"/api/webhooks/inbox/{item['id']}", headers=integrator)
+        assert masked.status_code == 200 and masked.json()["payload"] == {"n": "***"}
+        refused = await client.get(
+            f"/api/webhooks/inbox/{item['id']}", params={"purpose": "curious"}, headers=integrator
+        )
+        assert refused.status_code == 403 and "pii.reveal.payload" in refused.json()["detail"]

@@ -15,6 +15,7 @@ from sqlalchemy import select, text, update
 from webhooks_inbox_support import Recorder, running_hub, sign, wait_for
 
 from core import pii
+from core.audit import AuditEntry
 from core.webhooks import WebhookInboxEvent, WebhookRequest
 
 NAME = "欧阳娜娜"
@@ -61,14 +62,26 @@ async def test_a_borrower_webhook_is_sealed_at_rest_and_delivered_in_clear(engin
             ).one()
             row = await session.get(WebhookInboxEvent, item["id"])
             request = await session.get(WebhookRequest, row.request_id)
-        detail = (await client.get(f"/api/webhooks/inbox/{item['id']}")).json()
+        masked = (await client.get(f"/api/webhooks/inbox/{item['id']}")).json()
+        detail = (
+            await client.get(f"/api/webhooks/inbox/{item['id']}", params={"purpose": "dispute 2026-118"})
+        ).json()
+        no_purpose = await client.get(f"/api/webhooks/inbox/{item['id']}", params={"purpose": " "})
+        async with runtime.sessions() as session:
+            reveals = (
+                await session.scalars(select(AuditEntry).where(AuditEntry.action == "pii.reveal"))
+            ).all()
     assert_not_in_dump(dump, NAME, ID_NUMBER, MOBILE)
     kid = pii.current().current_kid
     assert pii.KeyRing.kid_of(raw_body) == kid and pii.KeyRing.kid_of(raw_payload) == kid
     assert (request.body, row.payload) == (body, BORROWER)
     assert [d.event.payload for d in recorder.deliveries] == [BORROWER]
-    # Shown in clear to whoever may read the inbox: a body has no masked form (docs/webhooks.md).
+    # Masked by default; in clear only with a purpose, and each reveal is audited with it.
+    assert NAME not in json.dumps(masked, ensure_ascii=False) and masked["request"]["body_text"] is None
     assert detail["payload"] == BORROWER and detail["request"]["body_text"] == body.decode("utf-8")
+    assert no_purpose.status_code == 422 and no_purpose.json()["code"] == "pii.reveal_purpose_required"
+    assert [r.after["purpose"] for r in reveals] == ["dispute 2026-118"]
+    assert reveals[0].target_id == item["id"] and reveals[0].after["class"] == "payload"
 
 
 async def test_a_dead_letter_replays_from_its_sealed_body_and_stays_sealed(engine, database_url, tmp_path):
