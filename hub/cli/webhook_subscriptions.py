@@ -11,7 +11,10 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
+from core.access import Actor
 from core.webhooks_out import (
     DeliveryStatus,
     SubscriptionError,
@@ -48,6 +51,18 @@ def subscriptions() -> None:
     """Partner endpoints that receive LendHub's events, signed (Standard Webhooks)."""
 
 
+async def _audit(session: AsyncSession, verb: str, name: str, after: dict[str, Any] | None = None) -> None:
+    """An audit entry for a change made here, by the operator at this machine."""
+    await audit.record(
+        session,
+        Actor.operator(),
+        f"subscriptions.{verb}",
+        target_type="webhook_subscription",
+        target_id=name,
+        after=after,
+    )
+
+
 @subscriptions.command("add")
 @click.argument("name")
 @click.option("--url", required=True, help="The partner's http(s) endpoint.")
@@ -69,7 +84,9 @@ def add(name: str, url: str, events: tuple[str, ...], description: str | None, d
                 enabled=not disabled,
                 description=description,
             )
-            return {**describe(row).model_dump(mode="json"), "secret": secret}
+            described = describe(row).model_dump(mode="json")
+            await _audit(session, "create", name, after=described)
+            return {**described, "secret": secret}
 
     created = _run(work)
     echo_json(created)
@@ -105,6 +122,7 @@ def disable(name: str, reason: str) -> None:
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
             await disable_subscription(session, await get_subscription(session, name), reason)
+            await _audit(session, "update", name, after={"enabled": False, "reason": reason})
 
     _run(work)
     click.echo(f"{name}: disabled")
@@ -118,6 +136,7 @@ def enable(name: str) -> None:
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
             await enable_subscription(session, await get_subscription(session, name))
+            await _audit(session, "update", name, after={"enabled": True})
 
     _run(work)
     click.echo(f"{name}: enabled")
@@ -137,6 +156,7 @@ def rotate(name: str, overlap_hours: float) -> None:
         async with runtime.sessions() as session, session.begin():
             row = await get_subscription(session, name)
             secret = await rotate_secret(session, runtime.box, row, overlap=timedelta(hours=overlap_hours))
+            await _audit(session, "rotate_secret", name, after={"overlap_hours": overlap_hours})
             return {
                 "name": row.name,
                 "secret": secret,
@@ -153,7 +173,9 @@ def retire(name: str) -> None:
 
     async def work(runtime: Runtime) -> bool:
         async with runtime.sessions() as session, session.begin():
-            return await retire_previous_secret(session, runtime.box, await get_subscription(session, name))
+            had = await retire_previous_secret(session, runtime.box, await get_subscription(session, name))
+            await _audit(session, "retire_secret", name)
+            return had
 
     had = _run(work)
     click.echo(f"{name}: previous secret retired" if had else f"{name}: no rotation was in progress")
@@ -201,6 +223,8 @@ def redeliver_one(name: str, delivery_id: str) -> None:
             delivery = await session.get(WebhookDelivery, delivery_id)
             if delivery is None or delivery.subscription_id != row.id:
                 raise click.ClickException(f"{name} has no delivery {delivery_id!r}")
-            return await redeliver(session, delivery)
+            job_id = await redeliver(session, delivery)
+            await _audit(session, "redeliver", name, after={"delivery_id": delivery.id})
+            return job_id
 
     click.echo(f"queued as job {_run(work)}")

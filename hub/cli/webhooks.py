@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
+from core.access import Actor
 from core.pii import KeyRingError
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
@@ -59,6 +61,13 @@ def _run(work: Callable[[WebhookService, AsyncSession], Awaitable[T]], *, commit
     return run_with_runtime(in_session, errors=_ERRORS, start=lambda: _start_runtime())
 
 
+async def _audit(session: AsyncSession, action: str, target_type: str, target_id: str, **after: Any) -> None:
+    """An audit entry for a change made here, by the operator at this machine."""
+    await audit.record(
+        session, Actor.operator(), action, target_type=target_type, target_id=target_id, after=after or None
+    )
+
+
 def _since(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
@@ -90,6 +99,7 @@ def add_source(name: str, scheme: str, settings_: tuple[str, ...], base_url: str
         row, secret = await service.sources.add(
             session, source=scheme, name=name, config=config, enabled=not disabled, generate_secret=generate
         )
+        await _audit(session, "webhooks.source_create", "webhook_source_instance", f"{scheme}/{name}")
         return f"/webhooks/{row.source}/{row.name}", secret
 
     path, secret = _run(work, commit=True)
@@ -107,6 +117,7 @@ def rotate_secret(name: str, scheme: str) -> None:
 
     async def work(service: WebhookService, session: AsyncSession) -> str:
         _, secret = await service.sources.rotate(session, scheme, name)
+        await _audit(session, "webhooks.source_rotate", "webhook_source_instance", f"{scheme}/{name}")
         return secret
 
     click.echo(f"secret: {_run(work, commit=True)}")
@@ -121,6 +132,7 @@ def retire_secret(name: str, scheme: str) -> None:
 
     async def work(service: WebhookService, session: AsyncSession) -> int:
         row = await service.sources.retire(session, scheme, name)
+        await _audit(session, "webhooks.source_retire", "webhook_source_instance", f"{scheme}/{name}")
         return int(service.sources.describe(row)["secrets_active"])
 
     click.echo(f"secrets active: {_run(work, commit=True)}")
@@ -174,7 +186,9 @@ def replay(inbox_id: str) -> None:
     """Verify the stored request again and queue the event for processing."""
 
     async def work(service: WebhookService, session: AsyncSession) -> int:
-        return (await service.replay(session, inbox_id)).replays
+        row = await service.replay(session, inbox_id)
+        await _audit(session, "webhooks.replay", "webhook_inbox", row.id, replays=row.replays)
+        return row.replays
 
     click.echo(f"queued {inbox_id} (replay {_run(work, commit=True)})")
 
@@ -192,6 +206,17 @@ def replay_dead(source: str, since_: str, instance: str | None, dry_run: bool) -
         matched, replayed, failed = await service.replay_dead(
             session, source=source, instance=instance, since=since, dry_run=dry_run
         )
+        if not dry_run:
+            await _audit(
+                session,
+                "webhooks.replay_dead",
+                "webhook_source",
+                source,
+                instance=instance,
+                since=since,
+                replayed=replayed,
+                failed=failed,
+            )
         return {"dry_run": dry_run, "matched": matched, "replayed": replayed, "failed": failed}
 
     echo_json(_run(work, commit=not dry_run))
@@ -204,7 +229,9 @@ def discard(inbox_id: str, reason: str) -> None:
     """Give up on an unfinished event."""
 
     async def work(service: WebhookService, session: AsyncSession) -> str:
-        return (await service.discard(session, inbox_id, reason)).status
+        row = await service.discard(session, inbox_id, reason)
+        await _audit(session, "webhooks.discard", "webhook_inbox", row.id, reason=reason)
+        return row.status
 
     click.echo(f"{inbox_id}: {_run(work, commit=True)}")
 
