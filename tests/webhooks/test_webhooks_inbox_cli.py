@@ -98,8 +98,11 @@ async def test_inbox_show_replay_discard_and_stats(engine, database_url, tmp_pat
     items = json.loads(listed.output)["items"]
     assert [i["event_id"] for i in items] == ["c0", "c1"]
     first = items[0]["id"]
-    shown = await cli("show", first)
+    masked = json.loads((await cli("show", first)).output)
+    assert masked["payload"] == {"n": "***"} and masked["request"]["body_text"] is None
+    shown = await cli("show", first, "--reveal", "partner says it was never processed")
     assert json.loads(shown.output)["payload"] == {"n": 1} and SECRET not in shown.output
+    assert (await cli("show", first, "--reveal", "")).exit_code == 1
     busy = await cli("replay", first)
     assert busy.exit_code == 1 and "received" in busy.output
     discarded = await cli("discard", first, "--reason", "partner test")
