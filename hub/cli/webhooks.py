@@ -17,17 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.access import Actor
-from core.access.reveal import check_reveal, mask_tree, record_reveal
-from core.errors import DomainError
 from core.pii import KeyRingError
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError
+from hub.webhooks.display import inbox_detail
 from hub.webhooks.service import InboxConflict, InboxNotFound, ReplayRefused, WebhookService
 from hub.webhooks.sources import SourceInstanceError, secret_field_kinds
 from schemas.api.webhooks import InboxEventRead
 
-from .common import cli_language, echo_json, parse_pairs, run_with_runtime, start_runtime
+from .common import echo_json, parse_pairs, run_with_runtime, start_runtime
 
 __all__ = ["webhooks"]
 
@@ -179,30 +178,9 @@ def inbox(status: str | None, source: str | None, instance: str | None, limit: i
 )
 def show(inbox_id: str, purpose: str | None) -> None:
     """One event with its payload and raw request (credential headers masked)."""
-    operator = Actor.operator()
-    if purpose is not None:
-        try:
-            purpose = check_reveal(operator, "payload", purpose)
-        except DomainError as exc:
-            raise click.ClickException(exc.message(cli_language())) from None
 
     async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
-        row, request = await service.get(session, inbox_id)
-        data = InboxEventRead.model_validate(row, from_attributes=True).model_dump()
-        described = service.describe_request(request)
-        if purpose is None:
-            described.update(body_text=None, body_base64=None)
-            return {**data, "payload": mask_tree(row.payload), "revealed": False, "request": described}
-        await record_reveal(
-            session,
-            operator,
-            field_class="payload",
-            fields=["payload", "request.body"],
-            purpose=purpose,
-            target_type="webhook_inbox",
-            target_id=row.id,
-        )
-        return {**data, "payload": row.payload, "revealed": True, "request": described}
+        return await inbox_detail(service, session, Actor.operator(), inbox_id, purpose=purpose)
 
     echo_json(_run(work, commit=purpose is not None))
 

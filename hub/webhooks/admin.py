@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.access import Actor
-from core.access.reveal import check_reveal, mask_tree, record_reveal
 from core.pii import KeyRingError
 from core.webhooks.models import InboxStatus, WebhookInboxEvent
 from schemas.api.webhooks import (
@@ -23,7 +22,6 @@ from schemas.api.webhooks import (
     InboxEventDetail,
     InboxEventRead,
     InboxPage,
-    InboxRequestRead,
     RefusalCountRead,
     ReplayDeadRequest,
     ReplayDeadResult,
@@ -37,6 +35,7 @@ from schemas.api.webhooks import (
 from ..api.problems import ProblemError
 from ..api.security import require
 from .deps import WebhookServiceDep
+from .display import inbox_detail
 from .service import InboxConflict, InboxNotFound, ReplayRefused
 from .sources import (
     DuplicateSourceInstance,
@@ -144,33 +143,13 @@ async def get_inbox_event(
     masked and the raw body is left out. With ``purpose`` a caller holding ``pii.reveal.payload``
     sees both in clear, and the reveal is audited with that purpose.
     """
-    reveal = purpose is not None
-    if reveal:
-        purpose = check_reveal(actor, "payload", purpose)
     try:
-        row, request = await service.get(session, inbox_id)
+        shown = await inbox_detail(service, session, actor, inbox_id, purpose=purpose)
     except (InboxNotFound, KeyRingError) as exc:
         raise _problem(exc) from None
-    described = service.describe_request(request)
-    if reveal:
-        await record_reveal(
-            session,
-            actor,
-            field_class="payload",
-            fields=["payload", "request.body"],
-            purpose=purpose or "",
-            target_type="webhook_inbox",
-            target_id=row.id,
-        )
-        await session.commit()
-    else:
-        described.update(body_text=None, body_base64=None)
-    return InboxEventDetail(
-        **_read(row).model_dump(),
-        payload=row.payload if reveal else mask_tree(row.payload),
-        revealed=reveal,
-        request=InboxRequestRead.model_validate(described),
-    )
+    if shown["revealed"]:
+        await session.commit()  # the reveal's audit entry
+    return InboxEventDetail.model_validate(shown)
 
 
 @router.post("/inbox/{inbox_id}/replay")

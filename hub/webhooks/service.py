@@ -14,7 +14,6 @@ attack. A fixed source (a new parser version) therefore takes effect on replayed
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -239,30 +238,6 @@ class WebhookService:
         if row is None or request is None:
             raise InboxNotFound(f"no inbox event {inbox_id!r}")
         return row, request
-
-    @staticmethod
-    def describe_request(request: WebhookRequest) -> dict[str, Any]:
-        """The raw request for display: masked headers, body as text when it is UTF-8.
-
-        The body is shown in clear (opened from its sealed form) to whoever may read the inbox.
-        """
-        try:
-            text: str | None = request.body.decode("utf-8")
-            encoded: str | None = None
-        except UnicodeDecodeError:
-            text, encoded = None, base64.b64encode(request.body).decode("ascii")
-        return {
-            "id": request.id,
-            "method": request.method,
-            "path": request.path,
-            "query": request.query,
-            "headers": request.headers,
-            "body_text": text,
-            "body_base64": encoded,
-            "body_bytes": len(request.body),
-            "verification": request.verification,
-            "received_at": request.received_at,
-        }
 
     async def replay(self, session: AsyncSession, inbox_id: str) -> WebhookInboxEvent:
         """Verify the stored raw request again, refresh the event from it and queue it.
