@@ -29,6 +29,7 @@ from plugins.instance_owners import reconcile_owners
 from plugins.instances import ConnectorInstances, InstanceError
 from plugins.manager import PluginHost, make_plugin_manager
 from plugins.ownership import owner_change, pinned_owner
+from plugins.quarantine_audit import audit_quarantines
 from plugins.sdk import CookielessAsyncClient, HttpConnector, SharedState
 from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 
@@ -138,6 +139,7 @@ class Runtime:
             runtime.redis = Redis.from_url(settings.redis_url)
         try:
             async with sessions() as session, session.begin():
+                await audit_quarantines(session, host)
                 await reconcile_owners(session, instances)  # before the connectors file re-applies rows
         except BaseException:
             await runtime.aclose()
