@@ -9,6 +9,8 @@ caller's transaction ends: audited changes serialise on it, which is the price o
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select, update
@@ -98,25 +100,18 @@ def changed_fields(
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
+@dataclass(frozen=True)
 class AuditQuery:
-    """Filters for reading the log (all optional)."""
+    """Filters for reading the log, all optional; ``action`` may be a prefix ending in ``*``."""
 
-    def __init__(
-        self,
-        *,
-        actor: str | None = None,
-        action: str | None = None,
-        target_type: str | None = None,
-        target_id: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        after_seq: int | None = None,
-        limit: int = 100,
-    ) -> None:
-        self.actor, self.action = actor, action
-        self.target_type, self.target_id = target_type, target_id
-        self.since, self.until = since, until
-        self.after_seq, self.limit = after_seq, limit
+    actor: str | None = None
+    action: str | None = None
+    target_type: str | None = None
+    target_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    before_seq: int | None = None
+    limit: int = 100
 
 
 async def query_audit(session: AsyncSession, caller: Actor, query: AuditQuery) -> list[AuditEntry]:
@@ -140,7 +135,7 @@ async def query_audit(session: AsyncSession, caller: Actor, query: AuditQuery) -
         conditions.append(AuditEntry.at >= query.since)
     if query.until is not None:
         conditions.append(AuditEntry.at < query.until)
-    if query.after_seq is not None:
-        conditions.append(AuditEntry.seq < query.after_seq)
+    if query.before_seq is not None:
+        conditions.append(AuditEntry.seq < query.before_seq)
     statement = select(AuditEntry).where(and_(*conditions)).order_by(AuditEntry.seq.desc()).limit(query.limit)
     return list((await session.scalars(statement)).all())

@@ -40,7 +40,7 @@ async def list_audit(
         target_id=target_id,
         since=since,
         until=until,
-        after_seq=before_seq,
+        before_seq=before_seq,
         limit=limit,
     )
     rows = await query_audit(session, actor, query)

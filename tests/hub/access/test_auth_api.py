@@ -318,3 +318,21 @@ async def test_changes_must_be_json_so_a_cross_site_form_cannot_post(database_ur
         assert plain.status_code == 415
         ok = await client.post("/api/branches", json={"code": "X", "name": "x"}, headers=admin)
         assert ok.status_code == 201
+
+
+async def test_audit_api_pages_newest_first_and_filters_by_actor_and_time(database_url, engine, tmp_path):
+    async with access_hub(database_url, tmp_path) as (client, runtime):
+        await make_org(runtime)
+        admin = await bearer(client, "admin")
+        first = (await client.get("/api/audit", params={"limit": 3}, headers=admin)).json()
+        assert [e["seq"] for e in first] == sorted((e["seq"] for e in first), reverse=True)
+        older = (
+            await client.get("/api/audit", params={"limit": 3, "before_seq": first[-1]["seq"]}, headers=admin)
+        ).json()
+        assert older and older[0]["seq"] == first[-1]["seq"] - 1
+        by_operator = (await client.get("/api/audit", params={"actor": "user:admin"}, headers=admin)).json()
+        assert by_operator and {e["actor"] for e in by_operator} == {"user:admin"}
+        future = (
+            await client.get("/api/audit", params={"since": "2999-01-01T00:00:00Z"}, headers=admin)
+        ).json()
+        assert future == []
