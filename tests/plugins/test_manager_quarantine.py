@@ -10,6 +10,7 @@ import pytest
 from manager_stubs import AcmeConfig, AcmeLitigation, ConnectorPlugin, fresh_host, make_bureau
 from pydantic import SecretStr
 
+from core.hookspecs import HOOK_API_VERSION
 from core.integrations.base import Capability, ConnectorInfo
 from core.integrations.ports import CreditBureau, Litigation
 from plugins.events import deliver_event
@@ -141,7 +142,11 @@ def test_bad_hookimpl_signature_is_quarantined() -> None:
     assert "could not be registered: PluginValidationError" in (record.reason or "")
 
 
-@pytest.mark.parametrize("declared", ["2.0", "0.9", "1.2", "1.0.0", "latest", 2])
+_MAJOR, _MINOR = (int(part) for part in HOOK_API_VERSION.split("."))
+NEWER_MINOR = f"{_MAJOR}.{_MINOR + 1}"  # a plugin written for a host newer than this one
+
+
+@pytest.mark.parametrize("declared", [f"{_MAJOR + 1}.0", "0.9", NEWER_MINOR, "1.0.0", "latest", 2])
 def test_incompatible_hook_api_version_is_quarantined(declared: object) -> None:
     class Versioned(ConnectorPlugin):
         LENDHUB_HOOK_API = declared  # type: ignore[assignment]
