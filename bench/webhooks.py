@@ -297,6 +297,24 @@ def main() -> None:
     if args.redis_url:
         env["LENDHUB_REDIS_URL"] = args.redis_url
     asyncio.run(upgrade_database(database_url))
+    token = subprocess.run(
+        [
+            PYTHON,
+            "-c",
+            "from hub.cli import main; main()",
+            "tokens",
+            "create",
+            "--name",
+            "bench",
+            "--role",
+            "integrator",
+        ],
+        env=env,
+        cwd=tmp,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     hub_port, base_port = free_port(), free_port()
     uvicorn = [PYTHON, "-m", "uvicorn", "--factory", "--log-level", "warning", "--no-access-log"]
     procs: list[subprocess.Popen[bytes]] = []
@@ -315,6 +333,7 @@ def main() -> None:
         created = httpx.post(
             f"http://127.0.0.1:{hub_port}/api/webhooks/sources",
             json={"source": "standard-webhooks", "name": "bench", "generate_secret": True},
+            headers={"Authorization": f"Bearer {token}"},
         )
         created.raise_for_status()
         secret = created.json()["secret"]
