@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+PORT ?= 8000
+SANDBOX_PORT ?= 9100
 
 .PHONY: run test lint typecheck imports pytest bench clean
 
@@ -12,14 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
 	touch $(STAMP)
 
-# The hub on :8000 with every built-in connector pointed at its simulator (ports 9100 and up).
+# The hub on :$(PORT) with every built-in connector pointed at its simulator (ports $(SANDBOX_PORT) and up).
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/lendhub db upgrade
 	$(BIN)/lendhub users bootstrap
-	$(BIN)/lendhub sandbox --port 9100 --write-config var/connectors.sandbox.yaml --dry-run
-	$(BIN)/lendhub sandbox --port 9100 & sandbox=$$!; trap 'kill $$sandbox' EXIT INT TERM; \
-	  LENDHUB_CONNECTORS_FILE=var/connectors.sandbox.yaml $(BIN)/lendhub serve --host 127.0.0.1 --port 8000
+	$(BIN)/lendhub sandbox --port $(SANDBOX_PORT) --write-config var/connectors.sandbox.yaml --dry-run
+	$(BIN)/lendhub sandbox --port $(SANDBOX_PORT) & sandbox=$$!; trap 'kill $$sandbox' EXIT INT TERM; \
+	  LENDHUB_CONNECTORS_FILE=var/connectors.sandbox.yaml $(BIN)/lendhub serve --host 127.0.0.1 --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

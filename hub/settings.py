@@ -7,6 +7,8 @@ in-process workers, in-memory shared state. Setting ``LENDHUB_DATABASE_URL`` and
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,22 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 _DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _target_ok(item: str) -> bool:
+    """``*``, an IP address or network, or a valid host name."""
+    if item == "*":
+        return True
+    try:
+        ipaddress.ip_network(item.strip("[]"), strict=False)
+        return True
+    except ValueError:
+        pass
+    labels = item.lower().rstrip(".").split(".")
+    return len(item) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
 class SettingsError(Exception):
@@ -116,6 +134,17 @@ class Settings(BaseSettings):
             raise ValueError("expected a comma list of seconds, e.g. 5,30,120") from None
         if not seconds or any(s < 0 for s in seconds):
             raise ValueError("expected at least one non-negative number of seconds")
+        return value
+
+    @field_validator("outbound_allow_private_targets")
+    @classmethod
+    def _targets(cls, value: str) -> str:
+        bad = [item for item in (part.strip() for part in value.split(",")) if item and not _target_ok(item)]
+        if bad:
+            raise ValueError(
+                f"{', '.join(repr(b) for b in bad)}: expected '*', host names, IP addresses or CIDRs "
+                "(e.g. 127.0.0.1,10.0.0.0/8,partner.internal)"
+            )
         return value
 
     @field_validator("database_url")

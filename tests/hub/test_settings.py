@@ -47,3 +47,17 @@ def test_redis_url_scheme_checked(monkeypatch):
     monkeypatch.setenv("LENDHUB_REDIS_URL", "http://localhost:6379")
     with pytest.raises(SettingsError, match="LENDHUB_REDIS_URL"):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["not/a/cidr", "127.0.0.1,bad host", "10.0.0.0/33", "-x.example", "a..b"])
+def test_private_target_allow_list_is_validated_naming_the_variable(value):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(outbound_allow_private_targets=value)
+    assert "LENDHUB_OUTBOUND_ALLOW_PRIVATE_TARGETS" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "*", "127.0.0.1", "10.0.0.0/8, ::1, [::1]", "partner.internal,localhost"]
+)
+def test_private_target_allow_list_accepts_hosts_addresses_and_networks(value):
+    assert load_settings(outbound_allow_private_targets=value).outbound_allow_private_targets == value
