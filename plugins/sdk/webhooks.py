@@ -127,7 +127,7 @@ class WebhookReply:
     """The 2xx answer the partner expects once the events are safely in the inbox."""
 
     status: int = 200
-    body: bytes = b""
+    body: bytes = b'{"status":"accepted"}'  # JSON, as the content type says (an empty body is not)
     content_type: str = "application/json"
     headers: Mapping[str, str] = field(default_factory=dict)
 
@@ -176,7 +176,7 @@ class WebhookSource:
     def reply(
         self, request: InboundRequest, events: Sequence[WebhookEvent], *, now: datetime
     ) -> WebhookReply:
-        """The answer after the events are stored; an empty 200 unless the vendor wants more."""
+        """The answer after the events are stored: ``{"status": "accepted"}`` unless the vendor wants more."""
         return WebhookReply()
 
 

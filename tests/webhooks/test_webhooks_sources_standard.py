@@ -203,3 +203,12 @@ def test_register_webhook_sources_registers_builtin_and_vendor_sources() -> None
         assert issubclass(cls, WebhookSource) and cls.description
     for name in ("esign", "feishu", "dingtalk"):
         assert host.webhook_sources[name].plugin == f"connectors.{name}.plugin"
+
+
+def test_the_default_2xx_body_is_json_as_its_content_type_says() -> None:
+    raw = body()
+    signature = standardwebhooks.webhooks.Webhook(SECRET).sign("msg_ok", NOW, raw.decode())
+    req = request(raw, signature, msg_id="msg_ok")
+    reply = source().reply(req, source().verify(req, now=NOW), now=NOW)
+    assert reply.content_type == "application/json"
+    assert json.loads(reply.body) == {"status": "accepted"}
