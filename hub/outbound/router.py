@@ -50,6 +50,7 @@ from schemas.api.subscriptions import (
     SubscriptionUpdate,
 )
 
+from ..api.paging import Limit
 from ..api.problems import ProblemError
 from ..api.security import require
 from ..deps import RuntimeDep, SessionDep
@@ -246,7 +247,7 @@ async def deliveries(
     ref: str,
     session: SessionDep,
     status_filter: Annotated[DeliveryStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    limit: Limit = 50,
 ) -> list[DeliveryRead]:
     """The subscription's deliveries, newest first, optionally of one status."""
     row = await _subscription(session, ref)

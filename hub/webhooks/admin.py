@@ -32,6 +32,7 @@ from schemas.api.webhooks import (
     SourceInstanceRead,
 )
 
+from ..api.paging import Limit, Offset
 from ..api.problems import ProblemError
 from ..api.security import require
 from .deps import WebhookServiceDep
@@ -97,8 +98,8 @@ async def list_inbox(
     instance: str | None = None,
     status: InboxStatus | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> InboxPage:
     """Inbox events, oldest first, filtered by source, instance, status and receipt time."""
     rows, total = await service.page(
@@ -119,8 +120,8 @@ async def list_dead_letters(
     session: Session,
     source: str | None = None,
     since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> InboxPage:
     """Events whose retries are exhausted, with their last error."""
     rows, total = await service.page(

@@ -6,6 +6,7 @@ import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from authsupport import token_headers
 from sqlalchemy import select, update
 from webhooks_inbox_support import SECRET, Recorder, event_body, running_hub, sign, wait_for
@@ -232,3 +233,22 @@ async def test_revealing_a_body_needs_the_reveal_permission_not_just_inbox_read(
             f"/api/webhooks/inbox/{item['id']}", params={"purpose": "curious"}, headers=integrator
         )
         assert refused.status_code == 403 and "pii.reveal.payload" in refused.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/webhooks/inbox", {"offset": "70184493815284930184"}),
+        ("/api/webhooks/inbox", {"offset": "1000001"}),
+        ("/api/webhooks/dead-letters", {"limit": "501"}),
+        ("/api/users", {"offset": str(2**64)}),
+        ("/api/audit", {"before_seq": str(2**70)}),
+    ],
+)
+async def test_paging_values_past_their_bounds_are_a_422_not_a_500(
+    engine, database_url, tmp_path, path, params
+):
+    async with running_hub(database_url, tmp_path) as (client, _runtime):
+        response = await client.get(path, params=params)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"

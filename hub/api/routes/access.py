@@ -6,9 +6,7 @@ themselves); every change goes through ``core.access.service`` and is audited th
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +28,7 @@ from schemas.api.access import (
 )
 
 from ...deps import RuntimeDep, SessionDep
+from ..paging import Limit, Offset
 from ..security import require
 
 __all__ = ["router"]
@@ -83,8 +82,8 @@ async def _user_read(session: AsyncSession, user: User, codes: dict[str, str]) -
 async def list_users(
     session: SessionDep,
     actor: Actor = require("users.read"),
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[UserRead]:
     """Users within the caller's ``users.read`` scope, by username."""
     statement = scoped(select(User), actor, "users.read", owner=User.id, branch=User.branch_id)

@@ -12,6 +12,7 @@ from core.audit import AuditQuery, query_audit
 from schemas.api.access import AuditEntryRead
 
 from ...deps import SessionDep
+from ..paging import MAX_SEQ, Limit
 from ..security import require
 
 __all__ = ["router"]
@@ -29,8 +30,10 @@ async def list_audit(
     target_id: Annotated[str | None, Query(max_length=200)] = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before_seq: Annotated[int | None, Query(ge=1, description="page: entries older than this seq")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before_seq: Annotated[
+        int | None, Query(ge=1, le=MAX_SEQ, description="page: entries older than this seq")
+    ] = None,
+    limit: Limit = 100,
 ) -> list[AuditEntryRead]:
     """Entries by actor, action, target and time, newest first; page with ``before_seq``."""
     query = AuditQuery(
