@@ -7,7 +7,6 @@ so a replayed event is never picked up before it is visible.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -17,6 +16,7 @@ from core import audit
 from core.access import Actor
 from core.pii import KeyRingError
 from core.webhooks.models import InboxStatus, WebhookInboxEvent
+from schemas.api.common import Timestamp
 from schemas.api.webhooks import (
     DiscardRequest,
     InboxEventDetail,
@@ -97,7 +97,7 @@ async def list_inbox(
     source: str | None = None,
     instance: str | None = None,
     status: InboxStatus | None = None,
-    since: datetime | None = None,
+    since: Timestamp | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> InboxPage:
@@ -119,7 +119,7 @@ async def list_dead_letters(
     service: WebhookServiceDep,
     session: Session,
     source: str | None = None,
-    since: datetime | None = None,
+    since: Timestamp | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> InboxPage:

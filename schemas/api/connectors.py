@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .common import Flag
+
 __all__ = [
     "ConnectorCheckRead",
     "ConnectorInstanceCreate",
@@ -24,7 +26,7 @@ class ConnectorInstanceCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*$")
     connector: str = Field(min_length=1, max_length=100)
-    enabled: bool = True
+    enabled: Flag = True
     config: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -35,7 +37,7 @@ class ConnectorInstanceUpdate(BaseModel):
     its scheme, host and port; moving to another host needs every secret again.
     """
 
-    enabled: bool = True
+    enabled: Flag = True
     config: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .common import Flag
+
 __all__ = [
     "AttemptRead",
     "DeliveryRead",
@@ -37,7 +39,7 @@ class SubscriptionCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=_NAME)
     url: str = Field(min_length=1, max_length=2000, description="http(s) URL; private targets refused")
     event_types: list[str] = Field(min_length=1, max_length=100)
-    enabled: bool = True
+    enabled: Flag = True
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -48,7 +50,7 @@ class SubscriptionUpdate(BaseModel):
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     event_types: list[str] | None = Field(default=None, min_length=1, max_length=100)
-    enabled: bool | None = None
+    enabled: Flag | None = None
     reason: str | None = Field(default=None, max_length=500, description="why it is disabled")
     description: str | None = Field(default=None, max_length=500)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from .common import Flag, Timestamp
+
 __all__ = [
     "DiscardRequest",
     "InboxEventDetail",
@@ -153,8 +155,8 @@ class ReplayDeadRequest(BaseModel):
 
     source: str = Field(min_length=1, max_length=100)
     instance: str | None = None
-    since: AwareDatetime
-    dry_run: bool = False
+    since: Timestamp
+    dry_run: Flag = False
     limit: int = Field(default=1000, ge=1, le=10_000)
 
 
@@ -172,9 +174,9 @@ class SourceInstanceCreate(BaseModel):
 
     source: str = Field(min_length=1, max_length=100)
     name: str = Field(min_length=1, max_length=100, pattern=_NAME)
-    enabled: bool = True
+    enabled: Flag = True
     config: dict[str, Any] = Field(default_factory=dict)
-    generate_secret: bool = False
+    generate_secret: Flag = False
 
 
 class SourceInstanceRead(BaseModel):

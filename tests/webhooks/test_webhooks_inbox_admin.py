@@ -252,3 +252,36 @@ async def test_paging_values_past_their_bounds_are_a_422_not_a_500(
         response = await client.get(path, params=params)
         assert response.status_code == 422, response.text
         assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        (
+            "POST",
+            "/api/webhooks/replay-dead",
+            {"json": {"source": "stub-hmac", "since": "2026-01-01T00:00:00Z", "dry_run": 0}},
+        ),
+        ("POST", "/api/webhooks/replay-dead", {"json": {"source": "stub-hmac", "since": 0.5}}),
+        (
+            "POST",
+            "/api/webhooks/replay-dead",
+            {"json": {"source": "stub-hmac", "since": "2026-01-01T00:00:00"}},
+        ),
+        ("GET", "/api/webhooks/inbox", {"params": {"since": "0.5"}}),
+        ("GET", "/api/audit", {"params": {"since": "1700000000"}}),
+        (
+            "POST",
+            "/api/webhooks/subscriptions",
+            {"json": {"name": "x", "url": "https://p.example/h", "event_types": ["*"], "enabled": 0.0}},
+        ),
+        ("POST", "/api/webhooks/sources", {"json": {"source": "stub-hmac", "name": "p2", "enabled": "yes"}}),
+    ],
+)
+async def test_admin_api_takes_strict_booleans_and_iso_times(
+    engine, database_url, tmp_path, method, path, kwargs
+):
+    async with running_hub(database_url, tmp_path) as (client, _runtime):
+        response = await client.request(method, path, **kwargs)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 from core.access import Actor
 from core.audit import AuditQuery, query_audit
 from schemas.api.access import AuditEntryRead
+from schemas.api.common import Timestamp
 
 from ...deps import SessionDep
 from ..paging import MAX_SEQ, Limit
@@ -28,8 +28,8 @@ async def list_audit(
     action: Annotated[str | None, Query(max_length=100, description="exact, or a prefix ending in *")] = None,
     target_type: Annotated[str | None, Query(max_length=100)] = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Timestamp | None = None,
+    until: Timestamp | None = None,
     before_seq: Annotated[
         int | None, Query(ge=1, le=MAX_SEQ, description="page: entries older than this seq")
     ] = None,
