@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.access.auth import AccountLocked
@@ -31,7 +32,14 @@ from core.integrations.errors import (
 )
 from schemas.api.common import Problem
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem_body", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "ProblemError",
+    "allowed_methods",
+    "install_problem_handlers",
+    "problem_body",
+    "problem_response",
+]
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +155,27 @@ def _connector_problem(request: Request, exc: ConnectorError) -> JSONResponse:
     return response
 
 
+def _routes(routes: Iterable[Any]) -> Iterator[Any]:
+    for route in routes:
+        nested = getattr(route, "original_router", None)  # FastAPI >= 0.165 wraps included routers
+        if nested is not None:
+            yield from _routes(nested.routes)
+        else:
+            yield route
+
+
+def allowed_methods(routes: Iterable[Any], path: str) -> list[str]:
+    """Every method some route serves at ``path``: Starlette's own 405 names only the first route's."""
+    methods: set[str] = set()
+    for route in _routes(routes):
+        regex, served = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and served and regex.match(path):
+            methods |= set(served)
+    if methods:
+        methods.add("OPTIONS")
+    return sorted(methods)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Register the exception handlers that turn every error into problem+json."""
 
@@ -157,7 +186,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            allow = ", ".join(allowed_methods(request.app.routes, request.url.path))
+            if request.method == "OPTIONS" and allow:
+                return Response(status_code=204, headers={"Allow": allow})
+            exc.headers = {**(exc.headers or {}), "Allow": allow}
         title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
         response = problem_response(
             exc.status_code, "about:blank", title, str(exc.detail), instance=request.url.path
