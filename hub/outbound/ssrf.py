@@ -100,8 +100,19 @@ class ResolvedTarget:
 
 def refusal_reason(address: IPAddress) -> str | None:
     """Why an address may not be a webhook target by default; ``None`` for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return refusal_reason(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        # Addresses that carry an IPv4 address inside are judged by it: IPv4-mapped, 6to4
+        # (2002::/16, which a 6to4 relay turns back into the IPv4 address) and Teredo (the
+        # client's, obfuscated, and its server's).
+        if address.ipv4_mapped is not None:
+            return refusal_reason(address.ipv4_mapped)
+        inside = [address.sixtofour] if address.sixtofour is not None else []
+        if address.teredo is not None:
+            inside += list(address.teredo)
+        for embedded in inside:
+            reason = refusal_reason(embedded)
+            if reason is not None:
+                return f"{reason} (inside {address})"
     if address in _METADATA:
         return "a cloud metadata"
     checks = [

@@ -109,6 +109,10 @@ def test_retry_after_http_date():
         ("100.64.1.1", "shared"),
         ("::ffff:127.0.0.1", "loopback"),
         ("240.0.0.1", "private"),
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "cloud metadata"),  # 6to4 of 169.254.169.254
+        ("2002:c0a8:101::", "private"),  # 6to4 of 192.168.1.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo whose client is 127.0.0.1
     ],
 )
 def test_non_public_addresses_are_refused(address, words):
@@ -116,7 +120,7 @@ def test_non_public_addresses_are_refused(address, words):
     assert reason is not None and words in reason
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "93.184.216.34"])
+@pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "93.184.216.34", "2002:808:808::1"])
 def test_public_addresses_pass(address):
     assert refusal_reason(ipaddress.ip_address(address)) is None
 
