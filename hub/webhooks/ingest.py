@@ -28,6 +28,7 @@ from plugins.sdk import InboundRequest, WebhookRejected, WebhookReply
 
 from ..api.problems import problem_response
 from .deps import webhook_service_of
+from .intake import MAX_JSON_DEPTH, nested_too_deep
 from .service import WebhookService
 from .sources import SourceInstanceError, UnknownSource
 
@@ -165,6 +166,9 @@ async def _receive_webhook(app: Any, source: str, instance: str, scope: Scope, r
         # The partner hung up mid-body: nothing was verified or stored, and nobody hears an answer.
         log.info("webhook %s/%s: client disconnected before the body was complete", source, instance)
         return Response(status_code=400)
+    if nested_too_deep(body):
+        detail = f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels"
+        return _refuse(service, path, source, instance, 400, "webhook-unparsable", detail)
     now = utcnow()
     query: bytes = scope["query_string"]
     inbound = InboundRequest(

@@ -5,6 +5,7 @@ Kept apart from the service so the rules a partner's input must meet are in one 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ from pydantic_core import to_jsonable_python
 from core.webhooks.repository import NewInboxEvent
 from plugins.sdk import Unparsable, WebhookEvent
 
-__all__ = ["MASKED_HEADERS", "checked_events", "mask_headers"]
+__all__ = ["MASKED_HEADERS", "MAX_JSON_DEPTH", "checked_events", "mask_headers", "nested_too_deep"]
 
 MASKED_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token", "x-access-token"}
@@ -21,6 +22,30 @@ MASKED_HEADERS = frozenset(
 """Headers whose values are credentials: masked in storage and output, sealed for replays."""
 
 _MAX_ID = 200
+
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of objects and arrays a JSON body may have. Real partner payloads stay under
+ten; a deeper body is refused before any recursive parser (the source's, the sealer's) meets it:
+at 255 levels JSON encoders give up, at about a thousand Python's parser raises RecursionError."""
+
+_JSON_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings skipped whole, in C
+_OPEN, _CLOSE = frozenset(b"[{"), frozenset(b"]}")
+
+
+def nested_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a body that looks like JSON nests objects and arrays deeper than ``limit``."""
+    if body.lstrip()[:1] not in (b"{", b"["):
+        return False
+    depth = 0
+    for token in _JSON_TOKENS.finditer(body):
+        first = token.group()[0]
+        if first in _OPEN:
+            depth += 1
+            if depth > limit:
+                return True
+        elif first in _CLOSE:
+            depth -= 1
+    return False
 
 
 def mask_headers(headers: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -351,3 +351,42 @@ async def test_redis_fast_path_remembers_a_batch_in_one_command_with_its_ttl(red
             *[cache._key(*k) for k in [("s", "i", "e1"), ("s", "i", "e2"), ("s", "other", "e2")]]
         )
         await redis.aclose()
+
+
+def _nested(event_id: str, depth: int) -> bytes:
+    return (
+        json.dumps({"id": event_id, "type": "t", "data": 1})
+        .replace('"data": 1', '"data": ' + "[" * depth + "1" + "]" * depth)
+        .encode()
+    )
+
+
+@pytest.mark.parametrize("depth", [255, 1000, 5000])
+async def test_a_body_nested_too_deep_is_refused_400_and_stores_nothing(
+    engine, database_url, tmp_path, depth
+):
+    async with running_hub(database_url, tmp_path) as (client, runtime):
+        body = _nested(f"deep-{depth}", depth)
+        response = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
+        assert response.status_code == 400, response.text
+        assert (
+            response.json()["type"].endswith("/webhook-unparsable")
+            and "nests deeper" in response.json()["detail"]
+        )
+        await _nothing_stored(runtime)
+
+
+async def test_a_body_nested_within_the_limit_is_accepted(engine, database_url, tmp_path):
+    async with running_hub(database_url, tmp_path) as (client, _runtime):
+        body = _nested("deep-ok", 60)
+        response = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
+        assert response.status_code == 200, response.text
+
+
+def test_depth_counting_skips_brackets_inside_strings():
+    from hub.webhooks.intake import nested_too_deep
+
+    assert not nested_too_deep(b'{"a": "' + b"[" * 500 + b'\\"{{{"}', limit=3)
+    assert nested_too_deep(b'{"a": [[[["x"]]]]}', limit=4)
+    assert not nested_too_deep(b'{"a": [[["x"]]]}', limit=4)
+    assert not nested_too_deep(b"not json [[[[[[", limit=2)
