@@ -96,6 +96,8 @@ def checked_events(events: Sequence[WebhookEvent]) -> list[NewInboxEvent]:
         )
         if problem:
             raise Unparsable(problem)
+        if not isinstance(event.payload, Mapping):
+            raise Unparsable(f"the event's payload is a JSON {type(event.payload).__name__}, not an object")
         payload = _storable(to_jsonable_python(dict(event.payload), fallback=str))
         checked.append(
             NewInboxEvent(

@@ -354,9 +354,10 @@ async def test_redis_fast_path_remembers_a_batch_in_one_command_with_its_ttl(red
 
 
 def _nested(event_id: str, depth: int) -> bytes:
+    nested = "[" * depth + "1" + "]" * depth
     return (
-        json.dumps({"id": event_id, "type": "t", "data": 1})
-        .replace('"data": 1', '"data": ' + "[" * depth + "1" + "]" * depth)
+        json.dumps({"id": event_id, "type": "t", "data": {"x": 1}})
+        .replace('"x": 1', '"x": ' + nested)
         .encode()
     )
 
@@ -365,7 +366,7 @@ def _nested(event_id: str, depth: int) -> bytes:
 async def test_a_body_nested_too_deep_is_refused_400_and_stores_nothing(
     engine, database_url, tmp_path, depth
 ):
-    async with running_hub(database_url, tmp_path) as (client, runtime):
+    async with running_hub(database_url, tmp_path, max_body=65536) as (client, runtime):
         body = _nested(f"deep-{depth}", depth)
         response = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
         assert response.status_code == 400, response.text
@@ -390,3 +391,12 @@ def test_depth_counting_skips_brackets_inside_strings():
     assert nested_too_deep(b'{"a": [[[["x"]]]]}', limit=4)
     assert not nested_too_deep(b'{"a": [[["x"]]]}', limit=4)
     assert not nested_too_deep(b"not json [[[[[[", limit=2)
+
+
+async def test_a_payload_that_is_not_an_object_is_refused_400_not_500(engine, database_url, tmp_path):
+    async with running_hub(database_url, tmp_path) as (client, runtime):
+        body = json.dumps({"id": "list-1", "type": "t", "data": [1, 2]}).encode()
+        response = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
+        assert response.status_code == 400, response.text
+        assert "not an object" in response.json()["detail"]
+        await _nothing_stored(runtime)
