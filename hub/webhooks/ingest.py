@@ -131,8 +131,7 @@ async def _read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 def _refuse(
     service: WebhookService, path: str, source: str, instance: str, status: int, slug: str, detail: str
 ) -> Response:
-    service.refuse(source, instance, slug)
-    log.warning("webhook refused: source=%s instance=%s status=%d reason=%s", source, instance, status, slug)
+    service.refuse(source, instance, slug, status=status)
     return problem_response(status, slug, _TITLES.get(status, "Webhook refused"), detail, instance=path)
 
 

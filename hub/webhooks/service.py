@@ -46,6 +46,7 @@ from plugins.sdk import InboundRequest, Unparsable, WebhookEvent, WebhookRejecte
 from .dedupe import DedupeCache
 from .group_commit import GroupCommit
 from .intake import checked_events, mask_headers
+from .refusal_log import RefusalLog
 from .sources import SourceInstanceError, SourceInstances
 
 __all__ = [
@@ -116,6 +117,7 @@ class WebhookService:
         self.sources = SourceInstances(host, box)
         self.writer = GroupCommit(sessions, on_commit=self._after_commit, known=self._known)
         self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
+        self.refusal_log = RefusalLog(log)
 
     @classmethod
     def from_runtime(cls, runtime: Any) -> WebhookService:
@@ -161,9 +163,10 @@ class WebhookService:
 
     # -- ingestion -------------------------------------------------------------------------------
 
-    def refuse(self, source: str, instance: str, reason: str) -> None:
-        """Count a refusal; the writer records the counts with its next transaction."""
+    def refuse(self, source: str, instance: str, reason: str, *, status: int = 400) -> None:
+        """Count a refusal (the writer records counts with its next transaction) and log it, sparingly."""
         self.writer.count_refusal(source[:100], instance[:100], reason[:100])
+        self.refusal_log.refused(source, instance, status, reason)
 
     async def ingest(self, source: WebhookSource, request: InboundRequest) -> IngestResult:
         """Verify ``request`` with ``source`` and store its events durably, deduplicated.
