@@ -16,7 +16,7 @@ There are four kinds, grouped below and listed in ``REGISTRATION_HOOKS``, ``EVEN
   default in ``plugins.defaults`` is ``trylast``.
 
 Versioning: ``HOOK_API_VERSION`` is ``MAJOR.MINOR``. A plugin declares the version it was
-written against with a module attribute, ``LENDHUB_HOOK_API = "1.0"``. The host accepts it when
+written against with a module attribute, ``LENDHUB_HOOK_API = "MAJOR.MINOR"``. The host accepts it when
 the major versions match and the plugin's minor is not newer than the host's; anything else
 quarantines the plugin. A plugin that declares nothing is accepted with a note. Adding a hook
 or an argument bumps the minor; removing or changing one bumps the major.

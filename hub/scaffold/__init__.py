@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from core.hookspecs import HOOK_API_VERSION
 from core.integrations.base import Capability
 
 from .capabilities import SPECS
@@ -76,6 +77,7 @@ def scaffold(name: str, capability: str, directory: Path, *, vendor: str | None 
     package = f"lendhub_{name}"
     values = {
         "name": name,
+        "hook_api": HOOK_API_VERSION,
         "package": package,
         "prefix": prefix,
         "cls": f"{prefix}{spec.port}",
