@@ -515,15 +515,17 @@ def webhook_received(delivery: WebhookDelivery) -> Awaitable[None] | None:
 
 @hookspec
 def webhook_subscription_disabled(event: DomainEvent) -> Awaitable[None] | None:
-    """A partner's outbound webhook subscription was disabled automatically.
+    """A partner's outbound webhook subscription was disabled, by the hub or by an operator.
 
-    The hub stops delivering to a subscription whose endpoint answered ``410 Gone`` or kept
-    failing past the configured limit. Use this hook to tell someone: an e-mail to the
+    The hub stops delivering to a subscription whose endpoint answered ``410 Gone`` (``cause``
+    ``gone``) or kept failing past the configured limit (``failing``); ``automatic`` is then
+    true. An operator disabling it through the API or CLI raises the same event with ``cause``
+    ``operator`` and ``automatic`` false. Use this hook to tell someone: an e-mail to the
     partner's contact, a ticket, a message to the integration team.
 
-    Payload: ``subscription_id``, ``url`` (without credentials), ``reason`` (``gone`` or
-    ``failing``), ``consecutive_failures``, ``last_status`` (HTTP status or ``null``),
-    ``last_error``.
+    Payload (``schemas.events.SubscriptionDisabled``): ``subscription_id``, ``name``, ``url``,
+    ``cause``, ``automatic``, ``reason`` (in words), ``consecutive_failures``, ``last_status``
+    (HTTP status of the last attempt or ``null``), ``last_error``.
 
     Args:
         event: the domain event; ``event.type == "webhook_subscription_disabled"``, the subject
@@ -541,7 +543,8 @@ def webhook_subscription_disabled(event: DomainEvent) -> Awaitable[None] | None:
 
         @hookimpl
         async def webhook_subscription_disabled(event):
-            await page_integration_team(event.payload["url"], event.payload["reason"], key=str(event.id))
+            if event.payload["automatic"]:
+                await page_integration_team(event.payload["url"], event.payload["reason"], key=str(event.id))
 
-    Added in: hook API 1.0
+    Added in: hook API 1.0; payload typed (``cause``, ``url``, ``last_status``, ``last_error``) in 1.2
     """

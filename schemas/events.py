@@ -8,12 +8,12 @@ least once, so ``id`` is the idempotency key every consumer keys its side effect
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-__all__ = ["EVENT_SCHEMA_VERSION", "DomainEvent"]
+__all__ = ["EVENT_SCHEMA_VERSION", "DomainEvent", "SubscriptionDisabled"]
 
 EVENT_SCHEMA_VERSION = 1
 """Version of the envelope and payload shapes; bumped when a payload changes incompatibly."""
@@ -44,3 +44,32 @@ class DomainEvent(BaseModel):
     subject_id: str = Field(min_length=1)
     payload: dict[str, Any] = Field(default_factory=dict)
     version: int = Field(default=EVENT_SCHEMA_VERSION, ge=1)
+
+
+class SubscriptionDisabled(BaseModel):
+    """Payload of ``webhook_subscription_disabled``: which subscription stopped, why and by whom.
+
+    Args:
+        subscription_id: the subscription's id.
+        name: its name.
+        url: where it delivered (subscription URLs carry no credentials).
+        cause: ``gone`` (the endpoint answered 410), ``failing`` (too many failed attempts in a
+            row) or ``operator`` (someone disabled it through the API or CLI).
+        automatic: true when the hub disabled it (``gone`` or ``failing``), false for an operator.
+        reason: the reason in words, as shown in the admin API.
+        consecutive_failures: failed attempts in a row when it was disabled.
+        last_status: the HTTP status of the last attempt, ``None`` when it got no answer.
+        last_error: what went wrong on the last attempt, if anything.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    subscription_id: str
+    name: str
+    url: str
+    cause: Literal["gone", "failing", "operator"]
+    automatic: bool
+    reason: str
+    consecutive_failures: int = Field(ge=0)
+    last_status: int | None = None
+    last_error: str | None = None

@@ -309,7 +309,14 @@ async def finish_attempt(
         return DeliveryStatus.DELIVERED
     if result.gone:
         _kill(delivery, "the partner answered 410 Gone")
-        await disable_subscription(session, subscription, "the endpoint answered 410 Gone")
+        await disable_subscription(
+            session,
+            subscription,
+            "the endpoint answered 410 Gone",
+            cause="gone",
+            last_status=result.status_code,
+            last_error=attempt.error,
+        )
     elif result.refused:
         _kill(delivery, result.error or "target refused")
     else:
@@ -324,7 +331,9 @@ async def finish_attempt(
             session,
             subscription,
             f"{subscription.consecutive_failures} consecutive failed attempts",
-            automatic=True,
+            cause="failing",
+            last_status=result.status_code,
+            last_error=attempt.error,
         )
     await session.flush()
     return DeliveryStatus(delivery.status)

@@ -22,6 +22,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import new_id, utcnow
 from core.outbox import add_event
 from core.secretbox import SecretBox
+from schemas.events import SubscriptionDisabled
 
 from .models import WebhookSubscription
 
@@ -230,13 +232,21 @@ async def update_subscription(
 
 
 async def disable_subscription(
-    session: AsyncSession, row: WebhookSubscription, reason: str, *, automatic: bool = False
+    session: AsyncSession,
+    row: WebhookSubscription,
+    reason: str,
+    *,
+    cause: Literal["gone", "failing", "operator"] = "operator",
+    last_status: int | None = None,
+    last_error: str | None = None,
 ) -> None:
     """Stop delivering to the subscription and raise ``webhook_subscription_disabled``.
 
     The event goes to the outbox in the caller's transaction, so operators (and other
-    subscriptions that want it) hear of the disablement exactly when it commits. Disabling an
-    already disabled subscription changes and raises nothing.
+    subscriptions that want it) hear of the disablement exactly when it commits. Its payload is
+    a ``schemas.events.SubscriptionDisabled``: ``automatic`` is true exactly when the hub did
+    it (``cause`` ``gone`` or ``failing``). Disabling an already disabled subscription changes
+    and raises nothing.
     """
     if not row.enabled:
         return
@@ -250,13 +260,17 @@ async def disable_subscription(
         event_type=SUBSCRIPTION_DISABLED_EVENT,
         subject_type="webhook_subscription",
         subject_id=row.id,
-        payload={
-            "subscription_id": row.id,
-            "name": row.name,
-            "reason": row.disabled_reason,
-            "automatic": automatic,
-            "consecutive_failures": row.consecutive_failures,
-        },
+        payload=SubscriptionDisabled(
+            subscription_id=row.id,
+            name=row.name,
+            url=row.url,
+            cause=cause,
+            automatic=cause != "operator",
+            reason=row.disabled_reason,
+            consecutive_failures=row.consecutive_failures,
+            last_status=last_status,
+            last_error=(last_error or None) and last_error[:500],
+        ).model_dump(),
     )
 
 

@@ -156,6 +156,7 @@ async def test_update_disable_enable_and_the_disabled_event(hub):
             )
         ).all()
     assert len(events) == 1 and events[0].payload["reason"] == "maintenance"
+    assert (events[0].payload["cause"], events[0].payload["automatic"]) == ("operator", False)
     enabled = (await client.patch(f"{BASE}/partner-a", json={"enabled": True})).json()
     assert enabled["enabled"] and enabled["disabled_reason"] is None and enabled["consecutive_failures"] == 0
 

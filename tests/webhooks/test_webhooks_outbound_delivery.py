@@ -33,6 +33,7 @@ from core.webhooks_out import (
     fan_out,
     rotate_secret,
 )
+from schemas.events import SubscriptionDisabled
 
 
 @pytest.fixture
@@ -150,7 +151,19 @@ async def test_410_disables_the_subscription_at_once_and_raises_the_event(sessio
     [row] = await rows(session_factory, WebhookSubscription)
     assert not row.enabled and "410" in row.disabled_reason and row.disabled_at
     [event] = await rows(session_factory, OutboxEvent, event_type=SUBSCRIPTION_DISABLED_EVENT)
-    assert event.subject_id == sub.id and event.payload["automatic"] is False
+    assert event.subject_id == sub.id
+    assert SubscriptionDisabled.model_validate(event.payload) == SubscriptionDisabled(
+        subscription_id=sub.id,
+        name="partner-a",
+        url=partner.url,
+        cause="gone",
+        automatic=True,  # the hub disabled it: a 410 is as automatic as a failure streak
+        reason="the endpoint answered 410 Gone",
+        consecutive_failures=row.consecutive_failures,
+        last_status=410,
+        last_error=event.payload["last_error"],
+    )
+    assert "410" in event.payload["last_error"]
     assert len(partner.received) == 1
     # A later event is not fanned out to the disabled subscription.
     await publish(session_factory, "loan.repaid", {})
@@ -170,13 +183,10 @@ async def test_sustained_failure_auto_disables_and_raises_the_event(session_fact
     assert not rows_by_name["partner-a"].enabled and rows_by_name["ops"].enabled
     assert rows_by_name["partner-a"].disabled_reason == "3 consecutive failed attempts"
     [event] = await rows(session_factory, OutboxEvent, event_type=SUBSCRIPTION_DISABLED_EVENT)
-    assert event.payload == {
-        "subscription_id": sub.id,
-        "name": "partner-a",
-        "reason": "3 consecutive failed attempts",
-        "automatic": True,
-        "consecutive_failures": 3,
-    }
+    payload = SubscriptionDisabled.model_validate(event.payload)
+    assert (payload.subscription_id, payload.name, payload.url) == (sub.id, "partner-a", partner.url)
+    assert (payload.cause, payload.automatic, payload.consecutive_failures) == ("failing", True, 3)
+    assert payload.reason == "3 consecutive failed attempts" and payload.last_status == 500
     deliveries = {d.subscription_id: d for d in await _deliveries(session_factory)}
     assert deliveries[sub.id].status == "dead" and deliveries[sub.id].attempts == 3
     # The operational event itself went to the subscription that asked for it.
