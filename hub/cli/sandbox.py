@@ -40,7 +40,7 @@ def _check_fault(ctx: click.Context, param: click.Parameter, value: str | None) 
     default=None,
     help="Write a connectors file pointing one <slug>-sandbox instance at each simulator.",
 )
-@click.option("--dry-run", is_flag=True, hidden=True, help="Plan and write the file, then exit.")
+@click.option("--dry-run", is_flag=True, help="Only plan the ports and write --write-config, then exit.")
 def sandbox(port: int, fault: str | None, config_path: Path | None, dry_run: bool) -> None:
     """Serve every registered connector's vendor simulator on consecutive loopback ports."""
     try:

@@ -49,3 +49,16 @@ def test_plugins_notes_an_allow_listed_distribution_that_is_missing(runner: CliR
     result = runner.invoke(plugins, [], env={"LENDHUB_LOAD_PLUGINS": "lendhub-not-installed"})
     assert result.exit_code == 0
     assert "'lendhub-not-installed' named in LENDHUB_LOAD_PLUGINS is not installed" in result.output
+
+
+def test_plugins_table_lists_webhook_sources(runner: CliRunner) -> None:
+    result = runner.invoke(plugins, [], env={"LENDHUB_LOAD_PLUGINS": ""})
+    assert result.exit_code == 0, result.output
+    assert "webhook source standard-webhooks: POST /webhooks/standard-webhooks/<instance>" in result.output
+    assert "webhook source esign:" in result.output
+
+
+def test_sandbox_dry_run_is_in_the_help() -> None:
+    from hub.cli.sandbox import sandbox
+
+    assert "--dry-run" in CliRunner().invoke(sandbox, ["--help"]).output
