@@ -91,6 +91,9 @@ class Runtime:
             jobs: start the job backend (in-process workers, or the Redis producer/consumer).
             host: an already built plugin host (tests); built from the settings when ``None``.
         """
+        # Every key first: a bad one stops start-up before anything is opened that must be closed.
+        box = load_secret_box(settings)
+        signing_keys = load_signing_keys(settings)
         pii.install(load_key_ring(settings))  # before anything reads or writes a sealed column
         engine = make_engine(settings.database_url)
         try:
@@ -120,13 +123,12 @@ class Runtime:
         )
         recorder = DatabaseCallRecorder(sessions)
         recorder.start()
-        box = load_secret_box(settings)
         instances = ConnectorInstances(host, box, http=http, state=state, recorder=recorder)
         handlers = build_job_handlers(host, settings)
         register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         runtime.permissions = permission_registry(host)
-        runtime.signing_keys = load_signing_keys(settings)
+        runtime.signing_keys = signing_keys
         runtime.login_policy = LoginPolicy(
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,

@@ -7,6 +7,7 @@ a plugin command never replaces a built-in one of the same name.
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
@@ -49,8 +50,12 @@ def _handlers(settings: Settings) -> JobHandlers:
 
 @click.group()
 @click.version_option(package_name="lendhub")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show full tracebacks for start-up and configuration errors.")
+def cli(debug: bool) -> None:
     """LendHub: a CRM for lenders, built around a pluggable integration hub."""
+    if debug:
+        os.environ["LENDHUB_DEBUG"] = "1"  # commands (and serve's factory) read it where they fail
+        logging.basicConfig(level=logging.DEBUG)
 
 
 _BUILTIN_COMMANDS = (

@@ -21,7 +21,15 @@ from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError, load_settings
 
-__all__ = ["cli_language", "echo_json", "parse_pairs", "run_with_runtime", "start_runtime"]
+__all__ = [
+    "cli_language",
+    "debugging",
+    "echo_json",
+    "one_line",
+    "parse_pairs",
+    "run_with_runtime",
+    "start_runtime",
+]
 
 T = TypeVar("T")
 
@@ -58,9 +66,25 @@ def run_with_runtime(
     try:
         return asyncio.run(main())
     except DomainError as exc:
-        raise click.ClickException(exc.message(cli_language())) from None
+        raise one_line(exc, exc.message(cli_language())) from None
     except caught as exc:
-        raise click.ClickException(str(exc)) from None
+        raise one_line(exc, str(exc)) from None
+
+
+def debugging() -> bool:
+    """Whether ``lendhub --debug`` (or ``LENDHUB_DEBUG=1``) asked for tracebacks."""
+    return os.environ.get("LENDHUB_DEBUG", "").lower() in ("1", "true", "yes")
+
+
+def one_line(exc: Exception, message: str) -> click.ClickException:
+    """The error as one line for people; under ``--debug`` the original, traceback and all.
+
+    Raises:
+        Exception: ``exc`` itself when debugging.
+    """
+    if debugging():
+        raise exc
+    return click.ClickException(message)
 
 
 def cli_language() -> str:

@@ -43,7 +43,9 @@ def render_table(report: list[PluginInfo]) -> str:
             vendor = f"{c.vendor} {c.vendor_api_version}"
             lines.append(f"    connector {c.slug}: {c.capability}, {vendor}, {c.support_level}")
             lines += [_instance_line(i) for i in c.instances]
-        lines += [f"    webhook source {name}: POST /webhooks/{name}/<instance>" for name in info.webhook_sources]
+        lines += [
+            f"    webhook source {name}: POST /webhooks/{name}/<instance>" for name in info.webhook_sources
+        ]
     return "\n".join(lines)
 
 

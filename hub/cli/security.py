@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from core import pii
+from core.access.tokens import SigningKeys
 from core.audit import ChainBreak, verify_chain
 from core.models import metadata
 from core.pii.keyring import add_key_to_file
@@ -40,6 +43,20 @@ def verify() -> None:
 @click.group("keys")
 def keys() -> None:
     """Keys that seal personal data at rest."""
+
+
+@keys.command("new")
+@click.option("--auth", is_flag=True, help="A token-signing key for LENDHUB_AUTH_KEYS instead.")
+@click.option("--kid", default=None, help="Key id for LENDHUB_PII_KEYS (default: k + today's date).")
+def new_key(auth: bool, kid: str | None) -> None:
+    """Print a new key: a PII key as KID:BASE64 (put it first in LENDHUB_PII_KEYS), or a signing key."""
+    if auth:
+        click.echo(SigningKeys.generate())
+        return
+    kid = kid or "k" + datetime.now(UTC).strftime("%Y%m%d")
+    if not kid.isalnum():
+        raise click.BadParameter("letters and digits only", param_hint="--kid")
+    click.echo(f"{kid}:{pii.KeyRing.generate_key()}")
 
 
 @keys.command("rotate")

@@ -9,7 +9,10 @@ import click
 from core.secretbox import generate_key
 from hub.database import DatabaseUnavailable
 from hub.schema import prepare_database
+from hub.secrets import load_all_keys
 from hub.settings import SettingsError, load_settings
+
+from .common import one_line
 
 __all__ = ["secret_key", "serve"]
 
@@ -26,9 +29,10 @@ def serve(host: str, port: int, reload: bool) -> None:
     # traceback from inside uvicorn's start-up.
     try:
         settings = load_settings()
+        load_all_keys(settings)
         note = asyncio.run(prepare_database(settings))
     except (SettingsError, DatabaseUnavailable) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise one_line(exc, str(exc)) from None
     if note:
         click.echo(note, err=True)
     uvicorn.run("hub.app:create_app", factory=True, host=host, port=port, reload=reload)
