@@ -27,7 +27,7 @@ from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
 from plugins.instance_owners import reconcile_owners
 from plugins.instances import ConnectorInstances, InstanceError
-from plugins.manager import PluginHost, make_plugin_manager
+from plugins.manager import PluginHost, make_plugin_manager, warn_once
 from plugins.ownership import owner_change, pinned_owner
 from plugins.quarantine_audit import audit_quarantines
 from plugins.sdk import CookielessAsyncClient, HttpConnector, SharedState
@@ -112,7 +112,7 @@ class Runtime:
                 strict=settings.strict_plugins,
             )
         for record in host.quarantined:
-            log.error("plugin %s quarantined: %s", record.name, record.reason)
+            warn_once(f"plugin {record.name} quarantined: {record.reason}")  # once, if the host said it
         state = make_shared_state(settings.redis_url)
         # Shared by every connector instance and every webhook delivery, so it keeps no cookies:
         # one vendor's session must never ride along to another vendor or a partner.

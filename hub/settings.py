@@ -52,7 +52,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="redis://host:port/db; unset = in-memory")
     load_plugins: str | None = Field(
         default=None,
-        description="comma list of distributions whose plugins load; empty = none; unset = all",
+        description="comma list of third-party distributions whose plugins load; empty = none; "
+        "unset = all installed; the built-ins always load",
     )
     trace_plugins: bool = False
     strict_plugins: bool = False

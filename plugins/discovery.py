@@ -32,5 +32,5 @@ def installed_distributions(allow: list[str] | None) -> tuple[list[md.Distributi
             continue
         if any(ep.group == ENTRY_POINT_GROUP for ep in dist.entry_points):
             found[key] = dist
-    missing = sorted((wanted or set()) - set(found))
+    missing = sorted((wanted or set()) - set(found) - {SELF_DISTRIBUTION})  # built-ins always load
     return [found[key] for key in sorted(found)], missing

@@ -25,21 +25,20 @@ import importlib
 import importlib.metadata as md
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 import pluggy
 from fastapi import APIRouter
 
 from core import hookspecs
-from core.access.permissions import BUILTIN_PERMISSIONS, CODE_PATTERN
 from core.integrations.base import Capability, Connector
-from plugins.claims import SlugClaims, reserved_slug_problem
+from plugins.claims import SlugClaims
 from plugins.discovery import ENTRY_POINT_GROUP, SELF_DISTRIBUTION, installed_distributions
 from plugins.records import PluginLoadError, PluginRecord, Registered, RegistrationError
+from plugins.staging import Staging
 from plugins.tracing import install_tracing
-from plugins.validation import connector_problems, hook_api_problem, webhook_source_problems
+from plugins.validation import hook_api_problem
 
 __all__ = [
     "DEFAULT_PLUGINS",
@@ -69,74 +68,6 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "connectors.scorecard.plugin",
 )
 """Built-in plugins as dotted module names; connectors join as ``connectors.<vendor>.plugin``."""
-
-BUILTIN_CODES = frozenset(permission.code for permission in BUILTIN_PERMISSIONS)
-
-
-@dataclass
-class _Staging:
-    """One plugin's registrations, committed to the host only if the whole plugin is healthy."""
-
-    host: PluginHost
-    record: PluginRecord
-    connectors: dict[str, type[Connector]] = field(default_factory=dict)
-    webhook_sources: dict[str, type[Any]] = field(default_factory=dict)
-    commands: dict[str, click.Command] = field(default_factory=dict)
-    routers: list[APIRouter] = field(default_factory=list)
-    permissions: dict[str, str] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    contested: tuple[str, list[str]] | None = None  # a slug other plugins claimed too, and who
-
-    def _refuse(self, message: str) -> NoReturn:
-        # Kept as well as raised: a plugin that swallows the exception is still quarantined.
-        self.errors.append(message)
-        raise RegistrationError(message)
-
-    def register_connector(self, cls: type[Connector]) -> None:
-        problems = connector_problems(cls)
-        if problems:
-            self._refuse("; ".join(problems))
-        slug = cls.info.slug
-        if slug in self.connectors:
-            self._refuse(f"connector slug {slug!r} registered twice")
-        if reserved := reserved_slug_problem(slug, builtin=self.record.builtin):
-            self._refuse(reserved)
-        rivals = self.host.claims.claim(slug, self.record.name)
-        if rivals:
-            self.contested = (slug, rivals)
-            self._refuse(f"connector slug {slug!r} is {self.host.claimed_by(rivals)}")
-        self.connectors[slug] = cls
-
-    def register_webhook_source(self, cls: type[Any]) -> None:
-        problems = webhook_source_problems(cls)
-        if problems:
-            self._refuse("; ".join(problems))
-        name = cls.name
-        if name in self.host.webhook_sources or name in self.webhook_sources:
-            self._refuse(f"webhook source {name!r} is already registered")
-        self.webhook_sources[name] = cls
-
-    def register_command(self, command: Any) -> None:
-        if not isinstance(command, click.Command) or not command.name:
-            self._refuse(f"{command!r} is not a named click command")
-        if command.name in self.host.commands or command.name in self.commands:
-            self._refuse(f"command {command.name!r} is already registered")
-        self.commands[command.name] = command
-
-    def register_router(self, router: Any) -> None:
-        if not isinstance(router, APIRouter):
-            self._refuse(f"{router!r} is not a fastapi.APIRouter")
-        self.routers.append(router)
-
-    def register_permission(self, code: Any, description: Any) -> None:
-        if not isinstance(code, str) or not CODE_PATTERN.match(code):
-            self._refuse(f"permission code {code!r} must look like 'area.action' (lower case)")
-        if not isinstance(description, str) or not description.strip():
-            self._refuse(f"permission {code!r} needs a description")
-        taken = code in BUILTIN_CODES or code in self.host.permissions or code in self.permissions
-        if taken:
-            self._refuse(f"permission {code!r} is already registered")
-        self.permissions[code] = description.strip()
 
 
 class PluginHost:
@@ -227,7 +158,7 @@ class PluginHost:
         )
         if unknown:
             return self._quarantine(record, _unknown_hooks_reason(unknown), registered=True)
-        staging = _Staging(self, record)
+        staging = Staging(self, record)
         callbacks = {
             "register_connectors": staging.register_connector,
             "register_webhook_sources": staging.register_webhook_source,
@@ -271,7 +202,7 @@ class PluginHost:
         self.plugins[key] = record
         return record
 
-    def _commit(self, record: PluginRecord, staging: _Staging) -> None:
+    def _commit(self, record: PluginRecord, staging: Staging) -> None:
         for slug, cls in staging.connectors.items():
             self.connectors[slug] = Registered(record.name, cls)
         for source_name, source in staging.webhook_sources.items():
@@ -323,7 +254,7 @@ class PluginHost:
         record.status, record.reason = "quarantined", reason
         if registered and record.plugin is not None and self.pm.is_registered(record.plugin):
             self.pm.unregister(record.plugin)  # its event and decision hooks must never run
-        log.warning("plugin %s quarantined: %s", record.name, reason)
+        warn_once(f"plugin {record.name} quarantined: {reason}")
         if self.strict if strict is None else strict:
             raise PluginLoadError(record.name, reason)
         return record
@@ -336,6 +267,21 @@ def _unknown_hooks_reason(unknown: list[str]) -> str:
         close = difflib.get_close_matches(name, known, n=1)
         parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     return "implements unknown hook " + ", ".join(parts)
+
+
+_warned: set[str] = set()
+
+
+def warn_once(message: str) -> None:
+    """Log a plugin-loading warning once per process.
+
+    A CLI command builds the plugin host more than once (for plugin commands, for the worker's
+    handlers, for its own runtime); each build finds the same problems, and an operator should
+    read each of them once.
+    """
+    if message not in _warned:
+        _warned.add(message)
+        log.warning("%s", message)
 
 
 def make_plugin_manager(
@@ -353,8 +299,9 @@ def make_plugin_manager(
     Third-party distributions load in name order, so reports list them the same way each time.
 
     Args:
-        load_plugins: distributions whose ``lendhub`` entry points load; ``[]`` loads none and
-            ``None`` loads all (``LENDHUB_LOAD_PLUGINS``).
+        load_plugins: third-party distributions whose ``lendhub`` entry points load; ``[]`` loads
+            none and ``None`` all installed (``LENDHUB_LOAD_PLUGINS``). The built-ins always load;
+            naming ``lendhub`` itself is allowed and changes nothing.
         load_entrypoints: ``False`` skips entry points entirely (tests, tools).
         builtins: dotted module names registered as built-in plugins.
         trace: log every hook call with its arguments, secrets masked (``LENDHUB_TRACE_PLUGINS``).
@@ -387,7 +334,7 @@ def make_plugin_manager(
     dists, missing = installed_distributions(load_plugins)
     for name in missing:
         host.notes.append(f"distribution {name!r} named in LENDHUB_LOAD_PLUGINS is not installed")
-        log.warning("%s", host.notes[-1])
+        warn_once(host.notes[-1])
     for dist in dists:
         dist_name, version = dist.metadata["Name"], dist.version
         for ep in sorted(dist.entry_points, key=lambda ep: ep.name):

@@ -62,3 +62,23 @@ def test_sandbox_dry_run_is_in_the_help() -> None:
     from hub.cli.sandbox import sandbox
 
     assert "--dry-run" in CliRunner().invoke(sandbox, ["--help"]).output
+
+
+def test_naming_lendhub_itself_in_load_plugins_is_fine(runner: CliRunner) -> None:
+    result = runner.invoke(plugins, [], env={"LENDHUB_LOAD_PLUGINS": "lendhub"})
+    assert result.exit_code == 0, result.output
+    assert "not installed" not in result.output
+    assert "plugins.defaults" in result.output  # the built-ins loaded
+
+
+def test_a_missing_distribution_is_warned_once_however_often_the_host_is_built(caplog) -> None:
+    import logging
+    import uuid
+
+    from plugins.manager import make_plugin_manager
+
+    missing = f"lendhub-missing-{uuid.uuid4().hex[:8]}"
+    with caplog.at_level(logging.WARNING, logger="lendhub.plugins"):
+        hosts = [make_plugin_manager(load_plugins=[missing]) for _ in range(3)]
+    assert all(missing in " ".join(host.notes) for host in hosts)
+    assert sum(missing in record.getMessage() for record in caplog.records) == 1
