@@ -87,6 +87,7 @@ class PluginHost:
     def __init__(self, pm: pluggy.PluginManager, *, strict: bool = False) -> None:
         self.pm = pm
         self.strict = strict
+        self.quiet = False  # True while a strict host collects refusals to report them together
         self.plugins: dict[str, PluginRecord] = {}
         self.connectors: dict[str, Registered[type[Connector]]] = {}
         self.webhook_sources: dict[str, Registered[type[Any]]] = {}
@@ -254,7 +255,8 @@ class PluginHost:
         record.status, record.reason = "quarantined", reason
         if registered and record.plugin is not None and self.pm.is_registered(record.plugin):
             self.pm.unregister(record.plugin)  # its event and decision hooks must never run
-        warn_once(f"plugin {record.name} quarantined: {reason}")
+        if not self.quiet:
+            warn_once(f"plugin {record.name} quarantined: {reason}")
         if self.strict if strict is None else strict:
             raise PluginLoadError(record.name, reason)
         return record
@@ -305,7 +307,8 @@ def make_plugin_manager(
         load_entrypoints: ``False`` skips entry points entirely (tests, tools).
         builtins: dotted module names registered as built-in plugins.
         trace: log every hook call with its arguments, secrets masked (``LENDHUB_TRACE_PLUGINS``).
-        strict: raise ``PluginLoadError`` on the first bad plugin (``LENDHUB_STRICT_PLUGINS``).
+        strict: once every plugin was tried, raise ``PluginLoadError`` naming each quarantined
+            one (``LENDHUB_STRICT_PLUGINS``).
 
     Returns:
         The host, with quarantined plugins recorded but not registered.
@@ -317,7 +320,8 @@ def make_plugin_manager(
     pm.add_hookspecs(hookspecs)
     if trace:
         install_tracing(pm)
-    host = PluginHost(pm, strict=strict)
+    host = PluginHost(pm)  # strict or not, every plugin is tried: strict mode names all refused ones
+    host.quiet = strict  # ... in one error, not in a warning each as well
     try:
         own_version: str | None = md.version(SELF_DISTRIBUTION)
     except md.PackageNotFoundError:
@@ -330,6 +334,7 @@ def make_plugin_manager(
             continue
         host.add_plugin(dotted, module, distribution=SELF_DISTRIBUTION, version=own_version, builtin=True)
     if not load_entrypoints:
+        _refuse_if_strict(host, strict)
         return host
     dists, missing = installed_distributions(load_plugins)
     for name in missing:
@@ -346,4 +351,17 @@ def make_plugin_manager(
                 host.add_import_failure(ep.name, exc, distribution=dist_name, version=version)
                 continue
             host.add_plugin(ep.name, plugin, distribution=dist_name, version=version)
+    _refuse_if_strict(host, strict)
     return host
+
+
+def _refuse_if_strict(host: PluginHost, strict: bool) -> None:
+    """In strict mode, refuse to start naming every quarantined plugin and its reason, briefly.
+
+    The host stays strict afterwards: a plugin added to it later is refused at once.
+    """
+    host.strict, host.quiet = strict, False
+    refused = [(record.name, (record.reason or "").splitlines()[0][:300]) for record in host.quarantined]
+    if strict and refused:
+        first, *others = refused
+        raise PluginLoadError(*first, others=others)

@@ -24,10 +24,17 @@ class PluginLoadError(Exception):
         reason: why it was refused.
     """
 
-    def __init__(self, plugin: str, reason: str) -> None:
-        super().__init__(f"plugin {plugin!r} refused: {reason}")
+    def __init__(self, plugin: str, reason: str, *, others: list[tuple[str, str]] | None = None) -> None:
+        refused = [(plugin, reason), *(others or [])]
+        if len(refused) == 1:
+            message = f"plugin {plugin!r} refused: {reason}"
+        else:
+            lines = [f"  {name}: {why}" for name, why in refused]
+            message = f"{len(refused)} plugins refused (LENDHUB_STRICT_PLUGINS=1):\n" + "\n".join(lines)
+        super().__init__(message)
         self.plugin = plugin
         self.reason = reason
+        self.refused = refused
 
 
 class RegistrationError(ValueError):

@@ -20,6 +20,7 @@ from core.pii import KeyRingError
 from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError, load_settings
+from plugins.manager import PluginLoadError
 
 __all__ = [
     "cli_language",
@@ -62,7 +63,13 @@ def run_with_runtime(
         finally:
             await runtime.aclose()
 
-    caught: tuple[type[Exception], ...] = (SettingsError, DatabaseUnavailable, KeyRingError, *errors)
+    caught: tuple[type[Exception], ...] = (
+        SettingsError,
+        DatabaseUnavailable,
+        KeyRingError,
+        PluginLoadError,
+        *errors,
+    )
     try:
         return asyncio.run(main())
     except DomainError as exc:

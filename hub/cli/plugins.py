@@ -76,7 +76,9 @@ def plugins(as_json: bool) -> None:
             strict=settings.strict_plugins,
         )
     except PluginLoadError as exc:
-        raise click.ClickException(f"{exc} (LENDHUB_STRICT_PLUGINS is set)") from None
+        raise click.ClickException(
+            str(exc) if len(exc.refused) > 1 else f"{exc} (LENDHUB_STRICT_PLUGINS is set)"
+        ) from None
     instances, problem = _instance_summaries(settings, host)
     report = plugin_report(host, instances)
     if problem:

@@ -11,6 +11,7 @@ from hub.database import DatabaseUnavailable
 from hub.schema import prepare_database
 from hub.secrets import load_all_keys
 from hub.settings import SettingsError, load_settings
+from plugins.manager import PluginLoadError, make_plugin_manager
 
 from .common import one_line
 
@@ -30,8 +31,10 @@ def serve(host: str, port: int, reload: bool) -> None:
     try:
         settings = load_settings()
         load_all_keys(settings)
+        if settings.strict_plugins:  # the app factory would refuse inside uvicorn, with a traceback
+            make_plugin_manager(load_plugins=settings.plugin_allow_list, strict=True)
         note = asyncio.run(prepare_database(settings))
-    except (SettingsError, DatabaseUnavailable) as exc:
+    except (SettingsError, DatabaseUnavailable, PluginLoadError) as exc:
         raise one_line(exc, str(exc)) from None
     if note:
         click.echo(note, err=True)

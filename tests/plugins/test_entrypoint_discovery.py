@@ -164,7 +164,10 @@ def test_load_plugins_names_the_distributions_to_load(site_dir: Path, tmp_path: 
 def test_strict_mode_refuses_to_start_naming_the_plugin(site_dir: Path, tmp_path: Path) -> None:
     result = run_plugins(site_dir, tmp_path, LENDHUB_STRICT_PLUGINS="1")
     assert result.returncode == 1
-    assert "plugin 'broken-import' refused: failed to import: ImportError" in result.stderr
+    assert "plugins refused (LENDHUB_STRICT_PLUGINS=1)" in result.stderr
+    assert "  broken-import: failed to import: ImportError" in result.stderr
+    assert "  future: " in result.stderr  # every refused plugin, not only the first
+    assert "Traceback" not in result.stderr and result.stderr.count("broken-import") == 1
     assert result.stdout == ""
 
 
