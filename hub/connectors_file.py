@@ -5,21 +5,24 @@ environment::
 
     connectors:
       - name: baihang-main
-        connector: baihang-credit-bureau
+        connector: baihang-credit
         enabled: true
         config:
           base_url: https://api.example.com
-          api_key: ${BAIHANG_API_KEY}
+          account: XXXX_A0001
+          password: ${BAIHANG_PASSWORD}
 
 ``${VAR}`` is replaced by the environment variable (a missing one is an error naming it). An entry
 is the instance's whole config, applied as a replace: an entry that moves an existing instance to
 another host without its secrets is refused (secrets are bound to their host). Each
-instance is applied on its own: a bad one is reported and skipped, the others still apply, and
-the hub keeps serving (``/readyz`` lists the problems).
+entry is checked and applied on its own: a bad one (no ``name``, an unknown connector, a field
+that does not validate, a missing variable) is skipped and reported — in the log at start, in
+``/readyz`` and in ``lendhub connectors list`` — and every other entry still applies.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from .runtime import Runtime
 
 __all__ = ["ConnectorsFileError", "apply_connectors_file", "read_connectors_file"]
+
+log = logging.getLogger(__name__)
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -58,8 +63,12 @@ def _expand(value: Any, where: str) -> Any:
     return value
 
 
-def read_connectors_file(path: Path) -> list[dict[str, Any]]:
-    """The instance entries of the file, structure checked, ``${VAR}`` not yet expanded."""
+def read_connectors_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The well-formed entries of the file (``${VAR}`` not yet expanded), and one problem per bad one.
+
+    Raises:
+        ConnectorsFileError: the file itself cannot be read or has no ``connectors:`` list.
+    """
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -69,21 +78,28 @@ def read_connectors_file(path: Path) -> list[dict[str, Any]]:
     entries = data.get("connectors") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise ConnectorsFileError(f"{path}: expected a top-level 'connectors:' list")
+    good: list[dict[str, Any]] = []
+    problems: list[str] = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or not {"name", "connector"} <= set(entry):
-            raise ConnectorsFileError(f"{path}: entry {index} needs at least 'name' and 'connector'")
-        if not isinstance(entry.get("config", {}), dict):
-            raise ConnectorsFileError(f"{path}: entry {entry['name']!r}: 'config' must be a mapping")
-    return entries
+            problems.append(f"{path}: entry {index + 1} needs at least 'name' and 'connector'; skipped")
+        elif not isinstance(entry.get("config", {}), dict):
+            problems.append(f"{path}: entry {entry['name']!r}: 'config' must be a mapping; skipped")
+        else:
+            good.append(entry)
+    return good, problems
 
 
 async def apply_connectors_file(runtime: Runtime, path: Path) -> list[str]:
-    """Create or update every instance in the file; returns one problem line per skipped entry."""
+    """Create or update every good instance in the file; returns one problem line per skipped entry.
+
+    Each problem is also logged, so an operator reading the server log at start sees them.
+    """
     try:
-        entries = read_connectors_file(path)
+        entries, problems = read_connectors_file(path)
     except ConnectorsFileError as exc:
-        return [str(exc)]
-    problems: list[str] = []
+        problems = [str(exc)]
+        entries = []
     for entry in entries:
         name = str(entry["name"])
         try:
@@ -98,5 +114,7 @@ async def apply_connectors_file(runtime: Runtime, path: Path) -> list[str]:
                     replace=True,
                 )
         except (ConnectorsFileError, InstanceError) as exc:
-            problems.append(f"{name}: {exc}")
+            problems.append(f"{path}: {name}: {exc}; skipped")
+    for problem in problems:
+        log.warning("connectors file: %s", problem)
     return problems

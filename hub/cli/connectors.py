@@ -39,13 +39,16 @@ def connectors() -> None:
 @connectors.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_instances(as_json: bool) -> None:
-    """List configured instances (secrets shown as ***)."""
+    """List configured instances (secrets shown as ***) and the connectors file's skipped entries."""
 
-    async def work(runtime: Runtime) -> list[dict[str, Any]]:
+    async def work(runtime: Runtime) -> tuple[list[dict[str, Any]], list[str]]:
         async with runtime.sessions() as session:
-            return [runtime.instances.describe(row) for row in await runtime.instances.list(session)]
+            described = [runtime.instances.describe(row) for row in await runtime.instances.list(session)]
+        return described, runtime.config_problems
 
-    described = _run(work)
+    described, problems = _run(work)
+    for problem in problems:
+        click.echo(f"problem: {problem}", err=True)
     if as_json:
         echo_json(described)
         return

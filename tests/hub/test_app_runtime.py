@@ -72,7 +72,9 @@ async def test_connectors_file_applies_good_entries_and_reports_bad_ones(
         "connectors:\n"
         "  - {name: demo-a, connector: demo-bureau, config: {base_url: 'http://127.0.0.1:9', api_key: '${DEMO_KEY}'}}\n"
         "  - {name: demo-b, connector: demo-bureau, config: {base_url: 'http://127.0.0.1:9', api_key: '${MISSING_KEY}'}}\n"
-        "  - {name: demo-c, connector: no-such, config: {}}\n",
+        "  - {name: demo-c, connector: no-such, config: {}}\n"
+        "  - {connector: demo-bureau, config: {}}\n"
+        "  - {name: demo-d, connector: demo-bureau, config: {base_url: 'not a url', api_key: '${DEMO_KEY}'}}\n",
         encoding="utf-8",
     )
     host = make_plugin_manager(load_entrypoints=False)
@@ -85,6 +87,8 @@ async def test_connectors_file_applies_good_entries_and_reports_bad_ones(
         assert names == ["demo-a"]
         problems = " | ".join(runtime.config_problems)
         assert "MISSING_KEY is not set" in problems and "'no-such' is not registered" in problems
+        assert "entry 4 needs at least 'name'" in problems and "demo-d" in problems and "base_url" in problems
+        assert len(runtime.config_problems) == 4  # every bad entry, not only the first
         assert GOOD_KEY not in problems
     finally:
         await runtime.aclose()
@@ -97,9 +101,10 @@ def test_connectors_file_that_is_not_yaml_is_one_clear_problem(tmp_path):
     path.write_text("connectors: [unclosed", encoding="utf-8")
     with pytest.raises(ConnectorsFileError, match="not valid YAML"):
         read_connectors_file(path)
-    path.write_text("connectors:\n  - {connector: x}\n", encoding="utf-8")
-    with pytest.raises(ConnectorsFileError, match="needs at least 'name'"):
-        read_connectors_file(path)
+    path.write_text("connectors:\n  - {connector: x}\n  - {name: ok, connector: y}\n", encoding="utf-8")
+    entries, problems = read_connectors_file(path)
+    assert [e["name"] for e in entries] == ["ok"]  # the good entry survives the bad one
+    assert len(problems) == 1 and "entry 1 needs at least 'name'" in problems[0]
 
 
 async def test_outbox_event_reaches_plugin_hook_through_inprocess_worker(engine, database_url, tmp_path):

@@ -51,7 +51,9 @@ def test_unloadable_simulator_names_the_connector() -> None:
 def test_written_config_points_each_instance_at_its_simulator(tmp_path: Path) -> None:
     path = tmp_path / "var" / "connectors.sandbox.yaml"
     write_config(plan_sandbox({"kit-bureau": KitBureau}, 9400), path)
-    assert read_connectors_file(path) == [
+    entries, problems = read_connectors_file(path)
+    assert problems == []
+    assert entries == [
         {
             "name": "kit-bureau-sandbox",
             "connector": "kit-bureau",
