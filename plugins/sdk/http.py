@@ -84,7 +84,9 @@ class HttpConnector(Connector):
             it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own. Either
             way it should keep no cookies (:class:`CookielessAsyncClient`): a session the vendor
             sets is the connector's to keep and send.
-        state: shared breaker, rate, lock and cache state; in-memory when ``None``.
+        state: shared breaker, rate, lock and cache state; in-memory when ``None``. The instance
+            keeps it as :attr:`shared_state` and uses a view scoped to ``<slug>/<instance>`` as
+            :attr:`state`, so a cache key such as ``"token"`` is one per instance.
         recorder: where call-log rows go; an in-memory recorder when ``None``.
         clock: wall-clock seconds, for deadlines, breaker, rate limit and latencies (tests fake it).
         sleep: how to wait between attempts and for rate slots (tests fake it).
@@ -131,7 +133,11 @@ class HttpConnector(Connector):
         self._longest_timeout = max(config.connect_timeout, config.read_timeout)
         self._owns_http = http is None
         self.http = http if http is not None else CookielessAsyncClient(timeout=self.timeout)
-        self.state = state if state is not None else SharedState.memory()
+        self.shared_state = state if state is not None else SharedState.memory()
+        """The whole bundle, unscoped: for what instances share on purpose (a session keyed by
+        the server and user it belongs to). Keys here are global; namespace them yourself."""
+        self.state = self.shared_state.scoped(f"{self.slug}/{instance}")
+        """This instance's view: cache and lock keys live under ``<slug>/<instance>:``."""
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
         self.egress = EgressPolicy(
