@@ -52,7 +52,7 @@ from .http import HttpConnector
 from .limits import Limiter
 from .markers import PROJECT_NAME, hookimpl
 from .masking import Masker
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy, parse_rate_limit_reset, parse_retry_after, rate_limit_delay
 from .simulation import FaultInjector, FaultPlan
 from .state import (
     BreakerDecision,
@@ -167,8 +167,10 @@ __all__ = [
     "mask_pii",
     "mask_secrets",
     "msg_signature",
+    "parse_rate_limit_reset",
     "parse_retry_after",
     "public_config",
+    "rate_limit_delay",
     "secret_fields",
     "sign_standard_webhook",
     "sign_standard_webhook_v1a",
