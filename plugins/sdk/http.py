@@ -4,14 +4,16 @@ A connector subclasses it (together with its capability port) and calls :meth:`r
 goes, in order, through:
 
 1. the egress allow-list — an undeclared host fails with EgressDenied before anything is sent;
-2. per attempt: the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
+2. per attempt: the authenticator (:mod:`plugins.sdk.auth`, from :meth:`HttpConnector.make_auth`),
+   the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
    deadline) and the concurrency limit;
 3. the send, on the injected ``httpx.AsyncClient`` with explicit timeouts, never following redirects
    (a redirect could leave the allow-list);
 4. classification: the connector's :meth:`classify` hook first (vendor codes inside HTTP 200), then
    the default status mapping;
 5. a masked call-log row for the attempt;
-6. the retry policy (:mod:`plugins.sdk.retry`).
+6. the retry policy (:mod:`plugins.sdk.retry`); after it, one resend when the authenticator
+   recognises an expired credential in an AuthError answer.
 
 Callers get the ``httpx.Response`` of a successful attempt or one typed ConnectorError whose message
 names the connector, instance and operation and holds no secret or personal data.
@@ -34,6 +36,7 @@ from pydantic import BaseModel
 
 from core.integrations.base import Connector
 from core.integrations.errors import (
+    AuthError,
     CircuitOpen,
     ConnectorError,
     EgressDenied,
@@ -41,6 +44,7 @@ from core.integrations.errors import (
     VendorContractError,
 )
 
+from .auth import Authenticator
 from .breaker import BreakerSnapshot, CircuitBreaker
 from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, install_log_filter
 from .config import HttpConnectorConfig, secret_values
@@ -72,6 +76,11 @@ class _Call:
     values: tuple[str, ...] = ()
     url: str = ""
     request_body: str | None = None
+    auth: Authenticator | None = None
+    fresh: bool = False  # credentials applied for the next attempt already
+    offset: int = 0  # attempts before a resend with refreshed credentials, for numbering
+    last: int = 0  # number of the latest attempt
+    response: httpx.Response | None = None
 
 
 class HttpConnector(Connector):
@@ -173,11 +182,27 @@ class HttpConnector(Connector):
             clock=clock,
             **({"rng": rng} if rng is not None else {}),
         )
+        self.auth = self.make_auth()
+        """Applied to every attempt; see :meth:`make_auth`."""
         fields, headers = declared_sensitive(type(self))
-        self.masker = Masker(secret_values(config), fields=fields, headers=headers)
+        auth = self.auth or Authenticator()
+        self.masker = Masker(
+            [*secret_values(config), *auth.secrets],
+            fields=fields | set(auth.sensitive_fields),
+            headers=headers | set(auth.sensitive_headers),
+        )
         install_log_filter(self.masker)
 
-    # -- the hook connectors override -------------------------------------------------------------
+    # -- the hooks connectors override ------------------------------------------------------------
+
+    def make_auth(self) -> Authenticator | None:
+        """The authenticator applied to every request (``authenticate=False`` skips it); ``None``.
+
+        Called once at the end of construction, with ``self.config`` set: return
+        ``BasicAuth(...)``, ``ApiKey(...)``, ``OAuth2ClientCredentials(...)`` or ``HmacSigner(...)``
+        built from the config. Its secrets are masked in the call log like config secrets.
+        """
+        return None
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
         """Map a vendor answer to an error before the default status mapping; ``None`` to defer.
@@ -203,6 +228,7 @@ class HttpConnector(Connector):
         idempotency_key: str | None = None,
         cost_units: Decimal | None = None,
         expect_json: bool = True,
+        authenticate: bool = True,
     ) -> httpx.Response:
         """Send one logical call through egress, breaker, limits, retries and the call log.
 
@@ -218,6 +244,7 @@ class HttpConnector(Connector):
             idempotency_key: makes a POST/PATCH safe to retry; sent as :attr:`idempotency_header`.
             cost_units: cost of one attempt; ``config.cost_per_call`` when ``None``.
             expect_json: a 2xx answer must be JSON (``False`` for documents and files).
+            authenticate: apply :attr:`auth` (``False`` for the token request itself).
 
         Returns:
             The response of the successful attempt.
@@ -251,11 +278,34 @@ class HttpConnector(Connector):
             raise
         call.deadline = now + self.config.total_timeout
         idempotent = method in IDEMPOTENT_METHODS or idempotency_key is not None
-        return await self.retry_policy.run(
-            partial(self._attempt, call), idempotent=idempotent, deadline=call.deadline
-        )
+        if authenticate and self.auth is not None:
+            call.auth = self.auth
+            # Outside the retry policy: a failed token fetch was retried as its own call already.
+            await self._authenticate(call)
+        run = partial(self.retry_policy.run, partial(self._attempt, call), deadline=call.deadline)
+        try:
+            return await run(idempotent=idempotent)
+        except AuthError:
+            response = call.response
+            if call.auth is None or response is None or not await call.auth.refresh(response, self):
+                raise
+        # The vendor refused the credential, so it acted on nothing: resending is safe even unkeyed.
+        call.offset, call.response = call.last, None
+        await self._authenticate(call)
+        return await run(idempotent=True)
+
+    async def _authenticate(self, call: _Call) -> None:
+        assert call.auth is not None
+        fetched = await call.auth.apply(call.request, self)
+        call.values = self.masker.merge_values(call.values, fetched)
+        call.url, call.fresh = "", True
 
     async def _attempt(self, call: _Call, number: int) -> httpx.Response:
+        if call.auth is not None and not call.fresh:
+            await self._authenticate(call)  # re-sign or re-read the token for a retry
+        call.fresh = False
+        number += call.offset
+        call.last = number
         started = self.clock()
         op = call.operation
         try:
@@ -288,6 +338,7 @@ class HttpConnector(Connector):
             self.limiter.exit()
         latency_ms = (self.clock() - sent_at) * 1000.0
         if response is not None:
+            call.response = response
             error = self._classify(response, call)
         await self.breaker.record(error)
         await self._record(call, number, response, latency_ms, error, started, sent=True)

@@ -40,6 +40,8 @@ def test_all_is_sorted_public_and_complete() -> None:
         "HttpConnector", "HttpConnectorConfig", "RetryPolicy", "CallRecord", "CallRecorder",
         "MemoryCallRecorder", "SharedState", "BreakerStore", "RateCounter", "Locks", "Cache", "SecretStr",
         "CookielessAsyncClient", "Masker", "parse_rate_limit_reset", "rate_limit_delay",
+        "Authenticator", "BasicAuth", "ApiKey", "OAuth2ClientCredentials", "HmacSigner", "SigningInput",
+        "token_expired",
     }  # fmt: skip
     assert required <= set(names)
 
