@@ -24,6 +24,7 @@ from plugins.sdk import (
     OAuth2ClientCredentials,
     SharedState,
     SigningInput,
+    VendorContractError,
     token_expired,
 )
 
@@ -302,3 +303,54 @@ def test_hmac_sign_encodings() -> None:
     assert based == base64.b64encode(hmac.new(b"s", b"m", hashlib.sha1).digest()).decode()
     with pytest.raises(ValueError):
         HmacSigner("s", _timestamped, digest="nope")
+
+
+class BodyClientDemo(DemoConnector):
+    def make_auth(self) -> Authenticator:
+        return OAuth2ClientCredentials("/oauth/token", "client-1", CLIENT_SECRET, client_auth="body")
+
+
+async def test_oauth2_client_secret_post_and_default_lifetime(
+    clocked: Factory, router: respx.MockRouter, recorder: MemoryCallRecorder, clock: FakeClock
+) -> None:
+    token = router.post(TOKEN_URL).mock(
+        return_value=httpx.Response(200, json={"access_token": "tok-body-xyz"})
+    )
+    api = router.get(REPORT).mock(return_value=httpx.Response(200, json={}))
+    connector = clocked(BodyClientDemo)
+    await connector.request("GET", "/reports", operation="fetch_report")
+    sent = token.calls.last.request
+    assert "authorization" not in sent.headers
+    assert (
+        sent.content
+        == f"grant_type=client_credentials&client_id=client-1&client_secret={CLIENT_SECRET}".encode()
+    )
+    assert _bearer(api.calls.last.request) == "tok-body-xyz"
+    clock.advance(300 - 60 - 1)  # no expires_in: default_expires_in (300) less the skew
+    await connector.request("GET", "/reports", operation="fetch_report")
+    assert token.call_count == 1
+    clock.advance(2)
+    await connector.request("GET", "/reports", operation="fetch_report")
+    assert token.call_count == 2
+    rows = _rows(recorder)
+    assert CLIENT_SECRET not in rows and "tok-body-xyz" not in rows
+
+
+async def test_oauth2_answer_without_a_token_is_a_contract_error(
+    make: Factory, router: respx.MockRouter
+) -> None:
+    router.post(TOKEN_URL).mock(return_value=httpx.Response(200, json={"token_type": "Bearer"}))
+    api = router.get(REPORT).mock(return_value=httpx.Response(200, json={}))
+    with pytest.raises(VendorContractError, match="no access_token"):
+        await make(OAuthDemo).request("GET", "/reports", operation="fetch_report")
+    assert api.call_count == 0
+
+
+async def test_api_key_in_the_query_is_masked_in_httpx_own_log(
+    make: Factory, router: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    router.get(REPORT).mock(return_value=httpx.Response(200, json={}))
+    caplog.set_level(logging.DEBUG)
+    await make(QueryKeyDemo).request("GET", "/reports", operation="fetch_report")
+    assert "HTTP Request" in caplog.text
+    assert API_KEY not in caplog.text
