@@ -25,8 +25,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
@@ -46,7 +44,7 @@ from core.integrations.errors import (
 
 from .auth import Authenticator
 from .breaker import BreakerSnapshot, CircuitBreaker
-from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, install_log_filter
+from .calllog import CallRecorder, MemoryCallRecorder, PendingCall, install_log_filter
 from .config import HttpConnectorConfig, secret_values
 from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
@@ -58,29 +56,6 @@ from .state import SharedState
 __all__ = ["HttpConnector"]
 
 logger = logging.getLogger("lendhub.sdk.http")
-
-_ZERO = Decimal(0)
-
-
-@dataclass(slots=True)
-class _Call:
-    """What every attempt of one call shares; masked values are computed once per call."""
-
-    request: httpx.Request
-    operation: str
-    method: str
-    idempotency_key: str | None
-    cost: Decimal
-    deadline: float
-    expect_json: bool
-    values: tuple[str, ...] = ()
-    url: str = ""
-    request_body: str | None = None
-    auth: Authenticator | None = None
-    fresh: bool = False  # credentials applied for the next attempt already
-    offset: int = 0  # attempts before a resend with refreshed credentials, for numbering
-    last: int = 0  # number of the latest attempt
-    response: httpx.Response | None = None
 
 
 class HttpConnector(Connector):
@@ -260,7 +235,7 @@ class HttpConnector(Connector):
         request = self.http.build_request(
             method, url, json=json, content=content, params=params, headers=headers
         )
-        call = _Call(
+        call = PendingCall(
             request=request,
             operation=operation,
             method=method,
@@ -294,13 +269,13 @@ class HttpConnector(Connector):
         await self._authenticate(call)
         return await run(idempotent=True)
 
-    async def _authenticate(self, call: _Call) -> None:
+    async def _authenticate(self, call: PendingCall) -> None:
         assert call.auth is not None
         fetched = await call.auth.apply(call.request, self)
         call.values = self.masker.merge_values(call.values, fetched)
         call.url, call.fresh = "", True
 
-    async def _attempt(self, call: _Call, number: int) -> httpx.Response:
+    async def _attempt(self, call: PendingCall, number: int) -> httpx.Response:
         if call.auth is not None and not call.fresh:
             await self._authenticate(call)  # re-sign or re-read the token for a retry
         call.fresh = False
@@ -359,7 +334,7 @@ class HttpConnector(Connector):
         assert response is not None
         return response
 
-    async def _send(self, call: _Call, sent_at: float) -> httpx.Response:
+    async def _send(self, call: PendingCall, sent_at: float) -> httpx.Response:
         remaining = call.deadline - sent_at
         op = call.operation
         if remaining <= 0:
@@ -390,7 +365,7 @@ class HttpConnector(Connector):
                 connector=self.slug,
             ) from exc
 
-    def _classify(self, response: httpx.Response, call: _Call) -> ConnectorError | None:
+    def _classify(self, response: httpx.Response, call: PendingCall) -> ConnectorError | None:
         prefix = f"{self.name} {call.operation}"
         custom = self.classify(response)
         if custom is not None:
@@ -408,7 +383,7 @@ class HttpConnector(Connector):
 
     async def _record(
         self,
-        call: _Call,
+        call: PendingCall,
         attempt: int,
         response: httpx.Response | None,
         latency_ms: float,
@@ -417,33 +392,16 @@ class HttpConnector(Connector):
         *,
         sent: bool,
     ) -> None:
-        masker = self.masker
-        if not call.url:
-            request = call.request
-            call.url = masker.url(str(request.url), call.values)
-            call.request_body = masker.body(
-                request.content, request.headers.get("content-type", ""), call.values
-            )
-        response_body = None
-        if response is not None:
-            response_body = masker.body(
-                response.content, response.headers.get("content-type", ""), call.values
-            )
-        record = CallRecord(
+        record = call.row(
+            self.masker,
             connector=self.slug,
             instance=self.instance,
-            operation=call.operation,
             attempt=attempt,
-            method=call.method,
-            url=call.url,
-            status_code=response.status_code if response is not None else None,
+            response=response,
             latency_ms=latency_ms,
-            error_class=error.error_class if error is not None else None,
-            idempotency_key=call.idempotency_key,
-            cost_units=call.cost if sent else _ZERO,
-            request_body=call.request_body,
-            response_body=response_body,
-            started_at=datetime.fromtimestamp(started, UTC),
+            error=error,
+            started=started,
+            sent=sent,
         )
         try:
             await self.recorder.record(record)
