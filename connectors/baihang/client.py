@@ -29,7 +29,7 @@ from plugins.sdk import (
     RateLimited,
     TransientError,
     VendorContractError,
-    parse_retry_after,
+    rate_limit_delay,
 )
 
 __all__ = [
@@ -160,7 +160,7 @@ def classify_envelope(
     if error_cls is RateLimited:
         return RateLimited(
             message,
-            retry_after=parse_retry_after(response.headers.get("retry-after"), now=now),
+            retry_after=rate_limit_delay(response.headers, now=now),
             vendor_code=code,
         )
     return error_cls(message, vendor_code=code)

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import Field, field_validator
 
 from plugins.sdk import (
+    Authenticator,
+    BasicAuth,
     Capability,
     ConnectorError,
     ConnectorInfo,
@@ -103,10 +105,9 @@ class BaihangCreditBureau(HttpConnector, CreditBureau):
     def _public_key(self) -> rsa.RSAPublicKey:
         return client.load_public_key(self.config.rsa_public_key)
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": client.basic_auth(self.config.account, self.config.password.get_secret_value())
-        }
+    def make_auth(self) -> Authenticator:
+        """HTTP Basic with the member account and password (vendors.md §1.2)."""
+        return BasicAuth(self.config.account, self.config.password.get_secret_value())
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
         """``errorCode`` inside the answer, whatever the HTTP status."""
@@ -124,7 +125,6 @@ class BaihangCreditBureau(HttpConnector, CreditBureau):
                 self.config.report_path,
                 operation="check_connection",
                 json={},
-                headers=self._headers(),
             )
         except InvalidRequest as exc:
             if exc.vendor_code == "ERR-10001":
@@ -156,7 +156,6 @@ class BaihangCreditBureau(HttpConnector, CreditBureau):
             self.config.report_path,
             operation="fetch_report",
             json=body,
-            headers=self._headers(),
             idempotency_key=req_id,
         )
         data = self.response_json(response)

@@ -133,9 +133,11 @@ class EsignSignature(HttpConnector, ESignature):
         if not request.signers:
             raise InvalidRequest(f"{self.name} create_flow: a flow needs at least one signer")
         digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:32]
+        # Keyed by the e签宝 app, in the unscoped ``shared_state``: two instances on the same app
+        # account must not start two flows for one idempotency key.
         key = f"esign:{self.config.app_id}:flow:{digest}"
-        async with self.state.locks.hold(f"{key}:lock", ttl=self.config.total_timeout * 4):
-            cached = await self.state.cache.get(key)
+        async with self.shared_state.locks.hold(f"{key}:lock", ttl=self.config.total_timeout * 4):
+            cached = await self.shared_state.cache.get(key)
             if cached is not None:
                 flow_id = cached.decode()
             else:
@@ -150,7 +152,7 @@ class EsignSignature(HttpConnector, ESignature):
                     "POST", "/v3/sign-flow/create-by-file", operation="create_flow", body=body
                 )
                 flow_id = _require(data, "signFlowId")
-                await self.state.cache.set(key, flow_id.encode(), ttl=self.config.idempotency_ttl)
+                await self.shared_state.cache.set(key, flow_id.encode(), ttl=self.config.idempotency_ttl)
             flow = await self.get_flow(flow_id)
             if flow.status is SignFlowStatus.DRAFT:
                 try:

@@ -34,7 +34,7 @@ from plugins.sdk import (
     RateLimited,
     TransientError,
     VendorContractError,
-    parse_retry_after,
+    rate_limit_delay,
 )
 
 from .mapping import MISSING, get_path
@@ -113,7 +113,7 @@ def _make_error(
     if kind is ErrorKind.INVALID:
         return InvalidRequest(text, **kw)
     if kind is ErrorKind.RATE_LIMITED:
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
+        retry_after = rate_limit_delay(response.headers, now=now)
         return RateLimited(text, retry_after=retry_after, **kw)
     return TransientError(text, **kw)
 

@@ -10,9 +10,11 @@ from typing import Any, ClassVar
 import httpx
 
 from plugins.sdk import (
+    Authenticator,
     Capability,
     ConnectorError,
     ConnectorInfo,
+    HmacSigner,
     HttpConnector,
     InvalidRequest,
     RiskModel,
@@ -21,7 +23,14 @@ from plugins.sdk import (
 )
 from schemas.canonical.risk import RiskDecision, RiskInput
 
-from .client import encode_json, error_from_body, signed_headers
+from .client import (
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_VERSION,
+    TIMESTAMP_HEADER,
+    encode_json,
+    error_from_body,
+)
 from .mapping import MappingError, build_request, parse_decision
 from .models import HttpScorerConfig
 
@@ -64,22 +73,22 @@ class HttpScorer(HttpConnector, RiskModel):
             now=self.clock(),
         )
 
-    def _headers(self, body: bytes) -> dict[str, str]:
-        return {
-            "Content-Type": "application/json",
-            **signed_headers(
-                key_id=self.config.key_id,
-                secret=self.config.signing_secret.get_secret_value(),
-                timestamp=int(self.clock()),
-                body=body,
-            ),
-        }
+    def make_auth(self) -> Authenticator:
+        """The ``v1`` scheme: hex HMAC-SHA256 of ``timestamp + "." + body``, re-signed per attempt."""
+        return HmacSigner(
+            self.config.signing_secret.get_secret_value(),
+            lambda signing: signing.timestamp.encode("ascii") + b"." + signing.body,
+            header=SIGNATURE_HEADER,
+            template=f"{SIGNATURE_VERSION}={{signature}}",
+            timestamp_header=TIMESTAMP_HEADER,
+            static_headers={KEY_ID_HEADER: self.config.key_id},
+        )
 
     async def check_connection(self) -> None:
         """A signed ``GET`` of the health path: proves the URL, the key id and the secret."""
         if self.config.health_path is None:
             return
-        await self.request("GET", self.config.health_path, operation="health", headers=self._headers(b""))
+        await self.request("GET", self.config.health_path, operation="health")
 
     async def score(self, risk_input: RiskInput) -> RiskDecision:
         """Score one application.
@@ -99,7 +108,7 @@ class HttpScorer(HttpConnector, RiskModel):
             self.config.score_path,
             operation="score",
             content=body,
-            headers=self._headers(body),
+            headers={"Content-Type": "application/json"},
             idempotency_key=f"score-{risk_input.application_id}-{digest}",
         )
         document = self._decimal_json(response)

@@ -97,7 +97,9 @@ class KingdeeLedger(HttpConnector, FinanceLedger):
     @property
     def _session_key(self) -> str:
         # Keyed by the whole origin, not just the host: a session belongs to the server that
-        # issued it and must not be sent to another port or scheme on the same address.
+        # issued it and must not be sent to another port or scheme on the same address. It lives
+        # in the unscoped ``shared_state`` on purpose: instances logged in as the same user on the
+        # same server share one session rather than logging each other out.
         url = httpx.URL(self.config.base_url)
         origin = f"{url.scheme}://{url.netloc.decode('ascii')}"
         return f"kingdee:{origin}:{self.config.acct_id}:{self.config.username}:session"
@@ -121,15 +123,15 @@ class KingdeeLedger(HttpConnector, FinanceLedger):
     async def _session(self, *, stale: str | None = None) -> str:
         """A live session cookie; ``stale`` is one the server just refused (single-flight re-login)."""
         key = self._session_key
-        cached = await self.state.cache.get(key)
+        cached = await self.shared_state.cache.get(key)
         if cached is not None and cached.decode() != stale:
             return cached.decode()
-        async with self.state.locks.hold(f"{key}:lock", ttl=self.config.total_timeout):
-            cached = await self.state.cache.get(key)
+        async with self.shared_state.locks.hold(f"{key}:lock", ttl=self.config.total_timeout):
+            cached = await self.shared_state.cache.get(key)
             if cached is not None and cached.decode() != stale:
                 return cached.decode()  # another caller logged in while we waited
             cookie = await self._login()
-            await self.state.cache.set(key, cookie.encode(), ttl=self.config.session_ttl)
+            await self.shared_state.cache.set(key, cookie.encode(), ttl=self.config.session_ttl)
             return cookie
 
     async def _invoke(
@@ -158,7 +160,7 @@ class KingdeeLedger(HttpConnector, FinanceLedger):
     async def check_connection(self) -> None:
         """Log in afresh: proves the data centre, user and password."""
         cookie = await self._login()
-        await self.state.cache.set(self._session_key, cookie.encode(), ttl=self.config.session_ttl)
+        await self.shared_state.cache.set(self._session_key, cookie.encode(), ttl=self.config.session_ttl)
 
     async def _find(self, key: str) -> VoucherReceipt | None:
         query = mapping.lookup_query(
@@ -187,7 +189,7 @@ class KingdeeLedger(HttpConnector, FinanceLedger):
             raise InvalidRequest(f"{self.name} post_voucher: {exc}", connector=self.slug) from None
         digest = hashlib.sha256(voucher.idempotency_key.encode()).hexdigest()[:32]
         lock = f"kingdee:{self.config.acct_id}:{self.config.account_book}:voucher:{digest}"
-        async with self.state.locks.hold(lock, ttl=self.config.total_timeout * 3):
+        async with self.shared_state.locks.hold(lock, ttl=self.config.total_timeout * 3):
             found = await self._find(voucher.idempotency_key)
             if found is not None:
                 return found

@@ -36,7 +36,7 @@ from plugins.sdk import (
     RateLimited,
     TransientError,
     VendorContractError,
-    parse_retry_after,
+    rate_limit_delay,
 )
 
 __all__ = [
@@ -171,7 +171,7 @@ def classify_envelope(
         return VendorContractError(f"unknown {message}", vendor_code=code)
     error_cls = ERROR_CLASSES[kind]
     if error_cls is RateLimited:
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
+        retry_after = rate_limit_delay(response.headers, now=now)
         return RateLimited(message, retry_after=retry_after, vendor_code=code)
     return error_cls(message, vendor_code=code)
 

@@ -9,10 +9,12 @@ import httpx
 from pydantic import Field
 
 from plugins.sdk import (
+    Authenticator,
     Capability,
     ConnectorError,
     ConnectorInfo,
     CreditBureau,
+    HmacSigner,
     HttpConnector,
     HttpConnectorConfig,
     SecretStr,
@@ -93,21 +95,21 @@ class PbocCreditBureau(HttpConnector, CreditBureau):
         """Gateway result codes inside the envelope (HTTP 200 and 401 alike)."""
         return client.classify_envelope(response, self._codes, now=self.clock())
 
-    def _headers(self, method: str, path: str, body: bytes) -> dict[str, str]:
-        url = httpx.URL(f"{self.config.base_url.rstrip('/')}/{path.lstrip('/')}")
-        return client.signed_headers(
-            member_code=self.config.member_code,
-            secret=self.config.secret.get_secret_value(),
-            method=method,
-            path=url.path,
-            body=body,
-            now=self.clock(),
+    def make_auth(self) -> Authenticator:
+        """The gateway's HMAC-SHA256 over method, path, timestamp, nonce and body digest, per attempt."""
+        return HmacSigner(
+            self.config.secret.get_secret_value(),
+            lambda s: client.string_to_sign(s.method, s.path, s.timestamp, s.nonce, s.body).encode("utf-8"),
+            header="X-Signature",
+            timestamp_header="X-Timestamp",
+            nonce_header="X-Nonce",
+            static_headers={"X-Member-Code": self.config.member_code},
         )
 
     async def check_connection(self) -> None:
         """Call the gateway's signed ping: proves the member code, secret and clock are right."""
         path = self.config.ping_path
-        await self.request("GET", path, operation="check_connection", headers=self._headers("GET", path, b""))
+        await self.request("GET", path, operation="check_connection")
 
     async def fetch_report(self, subject: PersonSubject, *, authorization_id: str) -> CreditReport:
         """Query the subject's report under the recorded authorization ``authorization_id``.
@@ -132,7 +134,7 @@ class PbocCreditBureau(HttpConnector, CreditBureau):
             path,
             operation="fetch_report",
             content=body,
-            headers=self._headers("POST", path, body),
+            headers={"Content-Type": "application/json; charset=utf-8"},
             idempotency_key=request_id,
         )
         data = self.response_json(response)

@@ -142,14 +142,9 @@ class TianyanchaClient:
         self.connector = connector
         self.config = config
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": self.config.token.get_secret_value()}
-
     async def get(self, path: str, *, operation: str, params: dict[str, Any]) -> Any | None:
         """GET one endpoint; the ``result`` of the envelope, or ``None`` for ``300000`` no data."""
-        response = await self.connector.request(
-            "GET", path, operation=operation, params=params, headers=self._headers()
-        )
+        response = await self.connector.request("GET", path, operation=operation, params=params)
         body = self.connector.response_json(response)
         if int(body["error_code"]) == NO_DATA:
             return None

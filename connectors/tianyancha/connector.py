@@ -14,6 +14,8 @@ import httpx
 from pydantic import ValidationError
 
 from plugins.sdk import (
+    ApiKey,
+    Authenticator,
     BusinessRegistry,
     Capability,
     ConnectorError,
@@ -46,6 +48,10 @@ class TianyanchaConnector(HttpConnector):
     def __init__(self, config: TianyanchaConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.client = TianyanchaClient(self, config)
+
+    def make_auth(self) -> Authenticator:
+        """天眼查 takes the API token raw in ``Authorization`` (no ``Bearer``)."""
+        return ApiKey(self.config.token.get_secret_value(), header="Authorization")
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
         """Vendor ``error_code`` inside HTTP 200 → error tree (see :data:`.client.ERROR_CODES`)."""

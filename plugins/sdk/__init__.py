@@ -43,6 +43,15 @@ from core.integrations import (
     VendorContractError,
 )
 
+from .auth import (
+    ApiKey,
+    Authenticator,
+    BasicAuth,
+    HmacSigner,
+    OAuth2ClientCredentials,
+    SigningInput,
+    token_expired,
+)
 from .breaker import BreakerSnapshot, CircuitBreaker
 from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, mask_headers, mask_pii, mask_secrets
 from .config import HttpConnectorConfig, public_config, secret_fields
@@ -52,7 +61,7 @@ from .http import HttpConnector
 from .limits import Limiter
 from .markers import PROJECT_NAME, hookimpl
 from .masking import Masker
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy, parse_rate_limit_reset, parse_retry_after, rate_limit_delay
 from .simulation import FaultInjector, FaultPlan
 from .state import (
     BreakerDecision,
@@ -97,7 +106,10 @@ from .webhooks import (
 __all__ = [
     "PORTS",
     "PROJECT_NAME",
+    "ApiKey",
     "AuthError",
+    "Authenticator",
+    "BasicAuth",
     "BreakerDecision",
     "BreakerSnapshot",
     "BreakerState",
@@ -122,6 +134,7 @@ __all__ = [
     "FaultInjector",
     "FaultPlan",
     "FinanceLedger",
+    "HmacSigner",
     "HttpConnector",
     "HttpConnectorConfig",
     "InboundRequest",
@@ -136,6 +149,7 @@ __all__ = [
     "MemoryLocks",
     "MemoryRateCounter",
     "NotFound",
+    "OAuth2ClientCredentials",
     "OaApproval",
     "PermanentError",
     "QuotaExhausted",
@@ -146,6 +160,7 @@ __all__ = [
     "SecretStr",
     "SharedState",
     "SignatureInvalid",
+    "SigningInput",
     "StandardWebhookMessage",
     "SupportLevel",
     "TimestampOutOfTolerance",
@@ -167,11 +182,14 @@ __all__ = [
     "mask_pii",
     "mask_secrets",
     "msg_signature",
+    "parse_rate_limit_reset",
     "parse_retry_after",
     "public_config",
+    "rate_limit_delay",
     "secret_fields",
     "sign_standard_webhook",
     "sign_standard_webhook_v1a",
+    "token_expired",
     "verify_docusign",
     "verify_standard_webhook",
 ]

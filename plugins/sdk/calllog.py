@@ -16,9 +16,13 @@ import logging
 import re
 import weakref
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import httpx
+
+from core.integrations.errors import ConnectorError
 
 from .masking import (
     DEFAULT_BODY_LIMIT,
@@ -30,12 +34,16 @@ from .masking import (
     mask_secrets,
 )
 
+if TYPE_CHECKING:
+    from .auth import Authenticator
+
 __all__ = [
     "DEFAULT_BODY_LIMIT",
     "CallRecord",
     "CallRecorder",
     "Masker",
     "MemoryCallRecorder",
+    "PendingCall",
     "SecretLogFilter",
     "install_log_filter",
     "is_sensitive_name",
@@ -80,6 +88,76 @@ class CallRecord:
     request_body: str | None
     response_body: str | None
     started_at: datetime
+
+
+_ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class PendingCall:
+    """What every attempt of one ``HttpConnector`` call shares; masked once per call, not per row.
+
+    The masked URL and request body are computed on the first row and reused, unless new
+    credentials were applied (``url`` reset to ``""``), because masking is on every attempt's path.
+    """
+
+    request: httpx.Request
+    operation: str
+    method: str
+    idempotency_key: str | None
+    cost: Decimal
+    deadline: float
+    expect_json: bool
+    values: tuple[str, ...] = ()
+    url: str = ""
+    request_body: str | None = None
+    auth: Authenticator | None = None
+    fresh: bool = False  # credentials applied for the next attempt already
+    offset: int = 0  # attempts before a resend with refreshed credentials, for numbering
+    last: int = 0  # number of the latest attempt
+    response: httpx.Response | None = None
+
+    def row(
+        self,
+        masker: Masker,
+        *,
+        connector: str,
+        instance: str,
+        attempt: int,
+        response: httpx.Response | None,
+        latency_ms: float,
+        error: ConnectorError | None,
+        started: float,
+        sent: bool,
+    ) -> CallRecord:
+        """The masked call-log row of one attempt; ``sent=False`` rows cost nothing."""
+        if not self.url:
+            request = self.request
+            self.url = masker.url(str(request.url), self.values)
+            self.request_body = masker.body(
+                request.content, request.headers.get("content-type", ""), self.values
+            )
+        response_body = None
+        if response is not None:
+            response_body = masker.body(
+                response.content, response.headers.get("content-type", ""), self.values
+            )
+        return CallRecord(
+            connector=connector,
+            instance=instance,
+            operation=self.operation,
+            attempt=attempt,
+            method=self.method,
+            url=self.url,
+            status_code=response.status_code if response is not None else None,
+            latency_ms=latency_ms,
+            error_class=error.error_class if error is not None else None,
+            idempotency_key=self.idempotency_key,
+            cost_units=self.cost if sent else _ZERO,
+            request_body=self.request_body,
+            response_body=response_body,
+            started_at=datetime.fromtimestamp(started, UTC),
+        )
 
 
 @runtime_checkable

@@ -4,14 +4,16 @@ A connector subclasses it (together with its capability port) and calls :meth:`r
 goes, in order, through:
 
 1. the egress allow-list — an undeclared host fails with EgressDenied before anything is sent;
-2. per attempt: the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
+2. per attempt: the authenticator (:mod:`plugins.sdk.auth`, from :meth:`HttpConnector.make_auth`),
+   the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
    deadline) and the concurrency limit;
 3. the send, on the injected ``httpx.AsyncClient`` with explicit timeouts, never following redirects
    (a redirect could leave the allow-list);
 4. classification: the connector's :meth:`classify` hook first (vendor codes inside HTTP 200), then
    the default status mapping;
 5. a masked call-log row for the attempt;
-6. the retry policy (:mod:`plugins.sdk.retry`).
+6. the retry policy (:mod:`plugins.sdk.retry`); after it, one resend when the authenticator
+   recognises an expired credential in an AuthError answer.
 
 Callers get the ``httpx.Response`` of a successful attempt or one typed ConnectorError whose message
 names the connector, instance and operation and holds no secret or personal data.
@@ -23,8 +25,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any, ClassVar
@@ -34,6 +34,7 @@ from pydantic import BaseModel
 
 from core.integrations.base import Connector
 from core.integrations.errors import (
+    AuthError,
     CircuitOpen,
     ConnectorError,
     EgressDenied,
@@ -41,8 +42,9 @@ from core.integrations.errors import (
     VendorContractError,
 )
 
+from .auth import Authenticator
 from .breaker import BreakerSnapshot, CircuitBreaker
-from .calllog import CallRecord, CallRecorder, MemoryCallRecorder, install_log_filter
+from .calllog import CallRecorder, MemoryCallRecorder, PendingCall, install_log_filter
 from .config import HttpConnectorConfig, secret_values
 from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
@@ -55,24 +57,6 @@ __all__ = ["HttpConnector"]
 
 logger = logging.getLogger("lendhub.sdk.http")
 
-_ZERO = Decimal(0)
-
-
-@dataclass(slots=True)
-class _Call:
-    """What every attempt of one call shares; masked values are computed once per call."""
-
-    request: httpx.Request
-    operation: str
-    method: str
-    idempotency_key: str | None
-    cost: Decimal
-    deadline: float
-    expect_json: bool
-    values: tuple[str, ...] = ()
-    url: str = ""
-    request_body: str | None = None
-
 
 class HttpConnector(Connector):
     """Base class of connectors that speak HTTP; see the module docstring for the road a call takes.
@@ -84,7 +68,9 @@ class HttpConnector(Connector):
             it; when ``None`` the connector makes (and in :meth:`aclose` closes) its own. Either
             way it should keep no cookies (:class:`CookielessAsyncClient`): a session the vendor
             sets is the connector's to keep and send.
-        state: shared breaker, rate, lock and cache state; in-memory when ``None``.
+        state: shared breaker, rate, lock and cache state; in-memory when ``None``. The instance
+            keeps it as :attr:`shared_state` and uses a view scoped to ``<slug>/<instance>`` as
+            :attr:`state`, so a cache key such as ``"token"`` is one per instance.
         recorder: where call-log rows go; an in-memory recorder when ``None``.
         clock: wall-clock seconds, for deadlines, breaker, rate limit and latencies (tests fake it).
         sleep: how to wait between attempts and for rate slots (tests fake it).
@@ -131,7 +117,11 @@ class HttpConnector(Connector):
         self._longest_timeout = max(config.connect_timeout, config.read_timeout)
         self._owns_http = http is None
         self.http = http if http is not None else CookielessAsyncClient(timeout=self.timeout)
-        self.state = state if state is not None else SharedState.memory()
+        self.shared_state = state if state is not None else SharedState.memory()
+        """The whole bundle, unscoped: for what instances share on purpose (a session keyed by
+        the server and user it belongs to). Keys here are global; namespace them yourself."""
+        self.state = self.shared_state.scoped(f"{self.slug}/{instance}")
+        """This instance's view: cache and lock keys live under ``<slug>/<instance>:``."""
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
         self.egress = EgressPolicy(
@@ -167,11 +157,27 @@ class HttpConnector(Connector):
             clock=clock,
             **({"rng": rng} if rng is not None else {}),
         )
+        self.auth = self.make_auth()
+        """Applied to every attempt; see :meth:`make_auth`."""
         fields, headers = declared_sensitive(type(self))
-        self.masker = Masker(secret_values(config), fields=fields, headers=headers)
+        auth = self.auth or Authenticator()
+        self.masker = Masker(
+            [*secret_values(config), *auth.secrets],
+            fields=fields | set(auth.sensitive_fields),
+            headers=headers | set(auth.sensitive_headers),
+        )
         install_log_filter(self.masker)
 
-    # -- the hook connectors override -------------------------------------------------------------
+    # -- the hooks connectors override ------------------------------------------------------------
+
+    def make_auth(self) -> Authenticator | None:
+        """The authenticator applied to every request (``authenticate=False`` skips it); ``None``.
+
+        Called once at the end of construction, with ``self.config`` set: return
+        ``BasicAuth(...)``, ``ApiKey(...)``, ``OAuth2ClientCredentials(...)`` or ``HmacSigner(...)``
+        built from the config. Its secrets are masked in the call log like config secrets.
+        """
+        return None
 
     def classify(self, response: httpx.Response) -> ConnectorError | None:
         """Map a vendor answer to an error before the default status mapping; ``None`` to defer.
@@ -197,6 +203,7 @@ class HttpConnector(Connector):
         idempotency_key: str | None = None,
         cost_units: Decimal | None = None,
         expect_json: bool = True,
+        authenticate: bool = True,
     ) -> httpx.Response:
         """Send one logical call through egress, breaker, limits, retries and the call log.
 
@@ -212,6 +219,7 @@ class HttpConnector(Connector):
             idempotency_key: makes a POST/PATCH safe to retry; sent as :attr:`idempotency_header`.
             cost_units: cost of one attempt; ``config.cost_per_call`` when ``None``.
             expect_json: a 2xx answer must be JSON (``False`` for documents and files).
+            authenticate: apply :attr:`auth` (``False`` for the token request itself).
 
         Returns:
             The response of the successful attempt.
@@ -227,7 +235,7 @@ class HttpConnector(Connector):
         request = self.http.build_request(
             method, url, json=json, content=content, params=params, headers=headers
         )
-        call = _Call(
+        call = PendingCall(
             request=request,
             operation=operation,
             method=method,
@@ -245,11 +253,34 @@ class HttpConnector(Connector):
             raise
         call.deadline = now + self.config.total_timeout
         idempotent = method in IDEMPOTENT_METHODS or idempotency_key is not None
-        return await self.retry_policy.run(
-            partial(self._attempt, call), idempotent=idempotent, deadline=call.deadline
-        )
+        if authenticate and self.auth is not None:
+            call.auth = self.auth
+            # Outside the retry policy: a failed token fetch was retried as its own call already.
+            await self._authenticate(call)
+        run = partial(self.retry_policy.run, partial(self._attempt, call), deadline=call.deadline)
+        try:
+            return await run(idempotent=idempotent)
+        except AuthError:
+            response = call.response
+            if call.auth is None or response is None or not await call.auth.refresh(response, self):
+                raise
+        # The vendor refused the credential, so it acted on nothing: resending is safe even unkeyed.
+        call.offset, call.response = call.last, None
+        await self._authenticate(call)
+        return await run(idempotent=True)
 
-    async def _attempt(self, call: _Call, number: int) -> httpx.Response:
+    async def _authenticate(self, call: PendingCall) -> None:
+        assert call.auth is not None
+        fetched = await call.auth.apply(call.request, self)
+        call.values = self.masker.merge_values(call.values, fetched)
+        call.url, call.fresh = "", True
+
+    async def _attempt(self, call: PendingCall, number: int) -> httpx.Response:
+        if call.auth is not None and not call.fresh:
+            await self._authenticate(call)  # re-sign or re-read the token for a retry
+        call.fresh = False
+        number += call.offset
+        call.last = number
         started = self.clock()
         op = call.operation
         try:
@@ -282,6 +313,7 @@ class HttpConnector(Connector):
             self.limiter.exit()
         latency_ms = (self.clock() - sent_at) * 1000.0
         if response is not None:
+            call.response = response
             error = self._classify(response, call)
         await self.breaker.record(error)
         await self._record(call, number, response, latency_ms, error, started, sent=True)
@@ -302,7 +334,7 @@ class HttpConnector(Connector):
         assert response is not None
         return response
 
-    async def _send(self, call: _Call, sent_at: float) -> httpx.Response:
+    async def _send(self, call: PendingCall, sent_at: float) -> httpx.Response:
         remaining = call.deadline - sent_at
         op = call.operation
         if remaining <= 0:
@@ -333,7 +365,7 @@ class HttpConnector(Connector):
                 connector=self.slug,
             ) from exc
 
-    def _classify(self, response: httpx.Response, call: _Call) -> ConnectorError | None:
+    def _classify(self, response: httpx.Response, call: PendingCall) -> ConnectorError | None:
         prefix = f"{self.name} {call.operation}"
         custom = self.classify(response)
         if custom is not None:
@@ -351,7 +383,7 @@ class HttpConnector(Connector):
 
     async def _record(
         self,
-        call: _Call,
+        call: PendingCall,
         attempt: int,
         response: httpx.Response | None,
         latency_ms: float,
@@ -360,33 +392,16 @@ class HttpConnector(Connector):
         *,
         sent: bool,
     ) -> None:
-        masker = self.masker
-        if not call.url:
-            request = call.request
-            call.url = masker.url(str(request.url), call.values)
-            call.request_body = masker.body(
-                request.content, request.headers.get("content-type", ""), call.values
-            )
-        response_body = None
-        if response is not None:
-            response_body = masker.body(
-                response.content, response.headers.get("content-type", ""), call.values
-            )
-        record = CallRecord(
+        record = call.row(
+            self.masker,
             connector=self.slug,
             instance=self.instance,
-            operation=call.operation,
             attempt=attempt,
-            method=call.method,
-            url=call.url,
-            status_code=response.status_code if response is not None else None,
+            response=response,
             latency_ms=latency_ms,
-            error_class=error.error_class if error is not None else None,
-            idempotency_key=call.idempotency_key,
-            cost_units=call.cost if sent else _ZERO,
-            request_body=call.request_body,
-            response_body=response_body,
-            started_at=datetime.fromtimestamp(started, UTC),
+            error=error,
+            started=started,
+            sent=sent,
         )
         try:
             await self.recorder.record(record)

@@ -242,6 +242,13 @@ class Masker:
             return ()
         return tuple(sorted(values, key=len, reverse=True))
 
+    def merge_values(self, values: tuple[str, ...], extra: Iterable[str]) -> tuple[str, ...]:
+        """``values`` plus the variants of ``extra`` (a token fetched at run time), longest first."""
+        more = {v for value in extra if len(value.strip()) >= 2 for v in _variants(value)}
+        if not more:
+            return values
+        return tuple(sorted(more.union(values), key=len, reverse=True))
+
     def text(self, text: str, values: tuple[str, ...] = ()) -> str:
         """Mask secrets, ``values`` (from :meth:`call_values`), declared parameters and PII."""
         for variant in (*self._variants, *values) if values else self._variants:

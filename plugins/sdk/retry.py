@@ -10,8 +10,9 @@ What is retried:
 * only while the call's total deadline allows another attempt.
 
 How long between attempts: exponential backoff with full jitter (a random wait in a window that
-doubles per attempt), or exactly the vendor's ``Retry-After`` when it sent one. A ``Retry-After``
-beyond ``max_retry_after`` or beyond the deadline fails the call at once with the RateLimited error
+doubles per attempt), or exactly the wait the vendor asked for: ``Retry-After`` first, else
+``RateLimit-Reset``, else ``X-RateLimit-Reset`` (:func:`rate_limit_delay`). A wait beyond
+``max_retry_after`` or beyond the deadline fails the call at once with the RateLimited error
 rather than sleeping through it — the caller (a job) is better placed to come back later.
 
 Callers always see the typed error (``reraise=True``), never ``tenacity.RetryError``.
@@ -27,7 +28,7 @@ import asyncio
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -47,7 +48,16 @@ from core.integrations.errors import (
     VendorContractError,
 )
 
-__all__ = ["IDEMPOTENT_METHODS", "RetryPolicy", "classify_status", "parse_retry_after"]
+__all__ = [
+    "EPOCH_THRESHOLD",
+    "IDEMPOTENT_METHODS",
+    "RATE_LIMIT_HEADERS",
+    "RetryPolicy",
+    "classify_status",
+    "parse_rate_limit_reset",
+    "parse_retry_after",
+    "rate_limit_delay",
+]
 
 T = TypeVar("T")
 
@@ -82,6 +92,56 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     if when.tzinfo is None:
         return None
     return max(0.0, when.timestamp() - now)
+
+
+EPOCH_THRESHOLD = 1_000_000_000.0
+"""A reset value at or above this is a Unix time, below it a number of seconds to wait.
+
+Vendors disagree: the IETF ``RateLimit-Reset`` is delta-seconds, GitHub's and many others'
+``X-RateLimit-Reset`` is epoch seconds, some send delta-seconds under the ``X-`` name too. The two
+ranges do not overlap in practice: 10⁹ seconds is 31 years of waiting, and 10⁹ as a time is 2001."""
+
+RATE_LIMIT_HEADERS = ("retry-after", "ratelimit-reset", "x-ratelimit-reset")
+"""Where a vendor says how long to wait, in the order they are believed."""
+
+
+def parse_rate_limit_reset(value: str | None, *, now: float) -> float | None:
+    """Seconds to wait from a ``RateLimit-Reset`` or ``X-RateLimit-Reset`` value.
+
+    Values below :data:`EPOCH_THRESHOLD` are delta-seconds, the rest Unix times (a time already
+    past means "now"). Fractions are accepted; anything else is ignored.
+
+    Returns:
+        A non-negative delay, or ``None`` when absent or unparseable.
+    """
+    if not value:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    if number >= EPOCH_THRESHOLD:
+        return max(0.0, number - now)
+    return max(0.0, number)
+
+
+def rate_limit_delay(headers: Mapping[str, str], *, now: float) -> float | None:
+    """The wait a rate-limited answer asks for: ``Retry-After``, else either reset header.
+
+    The first header that parses wins (:data:`RATE_LIMIT_HEADERS`). The result is not capped here:
+    :class:`RetryPolicy` fails the call at once when it exceeds ``max_retry_after``, whichever
+    header it came from.
+    """
+    delay = parse_retry_after(headers.get("retry-after"), now=now)
+    if delay is not None:
+        return delay
+    for name in RATE_LIMIT_HEADERS[1:]:
+        delay = parse_rate_limit_reset(headers.get(name), now=now)
+        if delay is not None:
+            return delay
+    return None
 
 
 def _looks_like_json(body: bytes) -> bool:
@@ -119,7 +179,7 @@ def classify_status(
             return VendorContractError(f"{prefix}: expected JSON, got {ctype} ({len(body)} bytes)", **kw)
         return None
     if status == 429:
-        retry_after = parse_retry_after(response.headers.get("retry-after"), now=now)
+        retry_after = rate_limit_delay(response.headers, now=now)
         return RateLimited(f"{prefix}: HTTP 429 rate limited", retry_after=retry_after, **kw)
     if status >= 500 or status == 408:
         return TransientError(f"{prefix}: HTTP {status}", **kw)
@@ -141,7 +201,7 @@ class RetryPolicy:
         max_attempts: attempts per call, the first included.
         backoff_initial: first full-jitter window, seconds.
         backoff_max: largest window, seconds.
-        max_retry_after: longest ``Retry-After`` honoured, seconds.
+        max_retry_after: longest vendor-requested wait honoured (``Retry-After`` or a reset header), seconds.
         sleep: how to wait (inject a fake for tests).
         clock: wall-clock seconds (inject a fake for tests); deadlines are on this clock.
         rng: uniform [0, 1) source for the jitter.

@@ -34,6 +34,8 @@ __all__ = [
     "MemoryCache",
     "MemoryLocks",
     "MemoryRateCounter",
+    "NamespacedCache",
+    "NamespacedLocks",
     "RateCounter",
     "SharedState",
 ]
@@ -275,13 +277,51 @@ class MemoryCache:
         self._items.pop(key, None)
 
 
+class NamespacedCache:
+    """A :class:`Cache` whose keys all live under ``prefix``, so one store serves many owners.
+
+    Why: the store behind ``SharedState`` is one for the whole process (or the whole Redis), and a
+    naive key such as ``"token"`` must not be one token for two lenders' accounts.
+    """
+
+    def __init__(self, inner: Cache, prefix: str) -> None:
+        self.inner = inner
+        self.prefix = prefix
+
+    async def get(self, key: str) -> bytes | None:
+        """See :meth:`Cache.get`."""
+        return await self.inner.get(self.prefix + key)
+
+    async def set(self, key: str, value: bytes, *, ttl: float) -> None:
+        """See :meth:`Cache.set`."""
+        await self.inner.set(self.prefix + key, value, ttl=ttl)
+
+    async def delete(self, key: str) -> None:
+        """See :meth:`Cache.delete`."""
+        await self.inner.delete(self.prefix + key)
+
+
+class NamespacedLocks:
+    """:class:`Locks` under ``prefix``, for the same reason as :class:`NamespacedCache`."""
+
+    def __init__(self, inner: Locks, prefix: str) -> None:
+        self.inner = inner
+        self.prefix = prefix
+
+    def hold(self, key: str, ttl: float, *, wait: float | None = None) -> AbstractAsyncContextManager[None]:
+        """See :meth:`Locks.hold`."""
+        return self.inner.hold(self.prefix + key, ttl, wait=wait)
+
+
 @dataclass
 class SharedState:
     """The bundle of shared-state services handed to every connector instance.
 
     Build it with :meth:`memory` for one process, or ``hub.state.make_shared_state`` to share it
-    through Redis. One bundle serves every connector of a process; keys carry the connector slug
-    and instance name.
+    through Redis. One bundle serves every connector of a process; :class:`~plugins.sdk.HttpConnector`
+    hands each instance a :meth:`scoped` view as ``self.state``, so its cache and lock keys are its
+    own, and keeps the whole bundle as ``self.shared_state`` for deliberate sharing across
+    instances. Breakers and rate counters are keyed by the connector slug and instance already.
     """
 
     breakers: BreakerStore
@@ -289,14 +329,30 @@ class SharedState:
     locks: Locks
     cache: Cache
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    namespace: str = ""
+    """The prefix of this view's cache and lock keys; empty for the whole bundle."""
 
     @classmethod
     def memory(cls) -> SharedState:
         """In-process state: the embedded default and the tests."""
         return cls(MemoryBreakerStore(), MemoryRateCounter(), MemoryLocks(), MemoryCache())
 
+    def scoped(self, namespace: str) -> SharedState:
+        """A view whose cache and lock keys live under ``namespace`` (nested views nest).
+
+        The view shares the backing stores but owns no connections: closing it closes nothing.
+        """
+        prefix = f"{namespace}:"
+        return SharedState(
+            self.breakers,
+            self.rates,
+            NamespacedLocks(self.locks, prefix),
+            NamespacedCache(self.cache, prefix),
+            namespace=f"{self.namespace}{prefix}",
+        )
+
     async def aclose(self) -> None:
-        """Release connections held by the backing store (a no-op in memory)."""
+        """Release connections held by the backing store (a no-op in memory and for views)."""
         for close in self.closers:
             await close()
         self.closers.clear()

@@ -39,7 +39,9 @@ def test_all_is_sorted_public_and_complete() -> None:
         "AuthError", "NotFound", "InvalidRequest", "QuotaExhausted", "VendorContractError", "EgressDenied",
         "HttpConnector", "HttpConnectorConfig", "RetryPolicy", "CallRecord", "CallRecorder",
         "MemoryCallRecorder", "SharedState", "BreakerStore", "RateCounter", "Locks", "Cache", "SecretStr",
-        "CookielessAsyncClient", "Masker",
+        "CookielessAsyncClient", "Masker", "parse_rate_limit_reset", "rate_limit_delay",
+        "Authenticator", "BasicAuth", "ApiKey", "OAuth2ClientCredentials", "HmacSigner", "SigningInput",
+        "token_expired",
     }  # fmt: skip
     assert required <= set(names)
 
