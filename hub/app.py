@@ -18,6 +18,7 @@ from plugins.manager import PluginHost, make_plugin_manager
 from .api.problems import install_problem_handlers
 from .api.routes import access, audit, auth, connectors, health, plugins
 from .api.security import GuardMiddleware
+from .docs_ui import mount_offline_docs
 from .gc_tuning import tune_gc_for_serving
 from .outbound import router as subscriptions
 from .runtime import Runtime
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
                 await service.writer.aclose()  # webhooks acknowledged are written before close
             await runtime.aclose()
 
-    app = LendHubApp(title="LendHub", version="0.1.0", lifespan=lifespan)
+    app = LendHubApp(title="LendHub", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    mount_offline_docs(app)
     app.state.plugin_host = host
     app.state.settings = settings
     install_problem_handlers(app)
