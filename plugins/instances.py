@@ -29,16 +29,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.integrations.base import SLUG_PATTERN, Connector
 from core.integrations.errors import (
-    AuthError,
     ConnectorError,
-    EgressDenied,
-    NotFound,
-    QuotaExhausted,
-    TransientError,
-    VendorContractError,
 )
 from core.models import ConnectorInstance
 from core.secretbox import SecretBox, SecretBoxError
+from plugins.check_advice import advice_for
 from plugins.manager import PluginHost
 from plugins.ownership import OwnerChange, current_owner, describe_owner, owner_change, pin_owner
 from plugins.sdk import CallRecorder, HttpConnector, SharedState, secret_fields
@@ -119,16 +114,6 @@ class CheckResult:
     detail: str
     error_class: str | None = None
     latency_ms: float = 0.0
-
-
-_ADVICE: list[tuple[type[ConnectorError], str]] = [
-    (AuthError, "the vendor rejected the credentials; check the key/secret and the account's permissions"),
-    (QuotaExhausted, "the credentials work but the account's balance or quota is used up"),
-    (EgressDenied, "base_url points at a host the connector does not declare"),
-    (NotFound, "the vendor answered 'not found' to the check; check base_url and the API version"),
-    (VendorContractError, "something answered, but not as the vendor does; is base_url the vendor's API?"),
-    (TransientError, "the vendor could not be reached or failed; check base_url, network and try again"),
-]
 
 
 def _validation_problems(exc: ValidationError) -> list[str]:
@@ -345,7 +330,7 @@ class ConnectorInstances:
         except InstanceError as exc:
             return CheckResult(name, False, str(exc), type(exc).__name__)
         except ConnectorError as exc:
-            advice = next((text for cls, text in _ADVICE if isinstance(exc, cls)), "the vendor call failed")
+            advice = advice_for(exc)
             elapsed = (time.perf_counter() - started) * 1000
             return CheckResult(name, False, f"{advice} ({exc.message})", exc.error_class, elapsed)
         elapsed = (time.perf_counter() - started) * 1000
