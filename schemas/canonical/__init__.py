@@ -1,59 +1,164 @@
-"""Vendor-neutral data that connectors return; the CRM decides on these, never on vendor payloads."""
+"""Vendor-neutral data that connectors return; the CRM decides on these, never on vendor payloads.
 
-from .business_registry import ChangeRecord, CompanyProfile, Shareholder
-from .common import CanonicalModel, CompanySubject, Money, PersonSubject
+Every public name of every module here is re-exported, so a vendor imports from
+``schemas.canonical`` alone (a test keeps the list complete). What each model means is in
+``docs/canonical_models.md``.
+"""
+
+from .business_registry import (
+    ChangeRecord,
+    CompanyProfile,
+    CompanyStatus,
+    Shareholder,
+    ShareholderKind,
+    normalize_status,
+    parse_capital,
+    parse_percent,
+)
+from .common import (
+    CanonicalModel,
+    CompanySubject,
+    Money,
+    PersonSubject,
+)
 from .credit_report import (
+    AccountStatus,
     AccountType,
+    AccountTypeSummary,
     CreditAccount,
+    CreditIdentity,
     CreditReport,
     CreditScore,
+    CreditSummary,
     FiveCategory,
+    OverdueSummary,
     PublicRecord,
+    PublicRecordKind,
+    QueryReason,
     QueryRecord,
+    QuerySummary,
+    status_severity,
 )
-from .esignature import SignDocument, Signer, SignFlow, SignFlowRequest, SignFlowStatus
-from .finance import Voucher, VoucherEntry, VoucherReceipt
+from .esignature import (
+    SignDocument,
+    Signer,
+    SignerKind,
+    SignerStatus,
+    SignFlow,
+    SignFlowEvent,
+    SignFlowRequest,
+    SignFlowStatus,
+)
+from .finance import (
+    AccountingPeriod,
+    AuxiliaryDimension,
+    DimensionKind,
+    Voucher,
+    VoucherEntry,
+    VoucherReceipt,
+)
 from .litigation import (
+    CaseNumber,
+    CaseParty,
     ConsumptionRestriction,
     DishonestRecord,
     ExecutedRecord,
     LitigationCase,
     LitigationRecord,
+    PartyRole,
+    normalize_role,
+    parse_case_number,
 )
-from .oa import ApprovalInstance, ApprovalRequest, ApprovalStatus
-from .risk import RiskDecision, RiskInput
+from .oa import (
+    ApprovalAction,
+    ApprovalComment,
+    ApprovalFormField,
+    ApprovalInstance,
+    ApprovalRequest,
+    ApprovalStatus,
+    ApprovalStatusChanged,
+    ApprovalTask,
+    ApprovalTaskStatus,
+    ApprovalTimelineEntry,
+    ApproverStep,
+)
+from .risk import (
+    FeatureContribution,
+    FeatureValue,
+    Recommendation,
+    RiskDecision,
+    RiskInput,
+    RiskLevel,
+)
 
 __all__ = [
+    "AccountStatus",
     "AccountType",
+    "AccountTypeSummary",
+    "AccountingPeriod",
+    "ApprovalAction",
+    "ApprovalComment",
+    "ApprovalFormField",
     "ApprovalInstance",
     "ApprovalRequest",
     "ApprovalStatus",
+    "ApprovalStatusChanged",
+    "ApprovalTask",
+    "ApprovalTaskStatus",
+    "ApprovalTimelineEntry",
+    "ApproverStep",
+    "AuxiliaryDimension",
     "CanonicalModel",
+    "CaseNumber",
+    "CaseParty",
     "ChangeRecord",
     "CompanyProfile",
+    "CompanyStatus",
     "CompanySubject",
     "ConsumptionRestriction",
     "CreditAccount",
+    "CreditIdentity",
     "CreditReport",
     "CreditScore",
+    "CreditSummary",
+    "DimensionKind",
     "DishonestRecord",
     "ExecutedRecord",
+    "FeatureContribution",
+    "FeatureValue",
     "FiveCategory",
     "LitigationCase",
     "LitigationRecord",
     "Money",
+    "OverdueSummary",
+    "PartyRole",
     "PersonSubject",
     "PublicRecord",
+    "PublicRecordKind",
+    "QueryReason",
     "QueryRecord",
+    "QuerySummary",
+    "Recommendation",
     "RiskDecision",
     "RiskInput",
+    "RiskLevel",
     "Shareholder",
+    "ShareholderKind",
     "SignDocument",
     "SignFlow",
+    "SignFlowEvent",
     "SignFlowRequest",
     "SignFlowStatus",
     "Signer",
+    "SignerKind",
+    "SignerStatus",
     "Voucher",
     "VoucherEntry",
     "VoucherReceipt",
+    "normalize_role",
+    "normalize_status",
+    "parse_capital",
+    "parse_case_number",
+    "parse_percent",
+    "status_severity",
 ]

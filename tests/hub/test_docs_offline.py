@@ -13,7 +13,9 @@ from plugins.manager import make_plugin_manager
 
 async def test_docs_page_loads_only_local_assets():
     app = create_app(load_settings(), host=make_plugin_manager(load_entrypoints=False))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+    ) as client:
         page = await client.get("/docs")
         assert page.status_code == 200
         urls = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: ?['"]([^'"]+)['"]""", page.text)
