@@ -70,13 +70,14 @@ def scaffold(name: str, capability: str, directory: Path, *, vendor: str | None 
     validate_name(name)
     cap = validate_capability(capability)
     spec = SPECS[cap.value]
-    root = Path(directory) / f"lendhub-{name}"
+    root = Path(directory) / f"lendhub-{name.replace('_', '-')}"
     if root.exists():
         raise ScaffoldError(f"{root} already exists; refusing to overwrite it")
     prefix = "".join(part.capitalize() for part in name.split("_"))
     package = f"lendhub_{name}"
     values = {
         "name": name,
+        "dist_name": name.replace("_", "-"),  # distributions and host names use '-', not '_'
         "hook_api": HOOK_API_VERSION,
         "package": package,
         "prefix": prefix,

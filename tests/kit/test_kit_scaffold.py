@@ -151,3 +151,19 @@ def test_cli_creates_the_package_and_says_what_next(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert f"created {tmp_path / 'lendhub-acme'}" in result.output
     assert (tmp_path / "lendhub-acme" / "lendhub_acme" / "simulator.py").is_file()
+
+
+def test_scaffold_names_hosts_and_test_extra_are_valid(tmp_path: Path) -> None:
+    import re
+    import tomllib
+
+    root = scaffold("companies_house", "business_registry", tmp_path)
+    assert root.name == "lendhub-companies-house"
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["name"] == "lendhub-companies-house"  # '-', as PyPI normalises it
+    assert {"pytest>=8", "pytest-asyncio>=0.23"} <= set(project["project"]["optional-dependencies"]["test"])
+    assert project["tool"]["pytest"]["ini_options"]["asyncio_mode"] == "auto"
+    connector = (root / "lendhub_companies_house" / "connector.py").read_text(encoding="utf-8")
+    hosts = re.findall(r'"(api\.[^"/]+)"', connector)
+    label = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+    assert hosts and all(all(label.match(part) for part in host.split(".")) for host in hosts), hosts
