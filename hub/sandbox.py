@@ -1,7 +1,10 @@
 """``lendhub sandbox``: every registered connector's simulator, served side by side.
 
-Each connector class that names a ``simulator`` gets its own uvicorn server on consecutive
-loopback ports, in sorted slug order, all in one process and one event loop. A connectors file
+Each connector class that names a ``simulator`` gets its own uvicorn server on a loopback port,
+all in one process and one event loop. A slug's port is stable: ``first + crc32(slug) % span``
+(the next free one on a clash), and a connectors file written before pins the ports it holds, so
+installing another connector never moves the others (configured instances would hit the wrong
+simulator). A connectors file
 (``hub.connectors_file`` format) can be written so the hub points one ``<slug>-sandbox``
 instance of each connector at its simulator: that is how ``make run`` works offline.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +24,20 @@ import yaml
 
 from core.integrations.base import Connector
 
-__all__ = ["SandboxEntry", "SandboxError", "build_servers", "plan_sandbox", "serve_all", "write_config"]
+__all__ = [
+    "SPAN",
+    "SandboxEntry",
+    "SandboxError",
+    "build_servers",
+    "pinned_ports",
+    "plan_sandbox",
+    "serve_all",
+    "write_config",
+]
 
 HOST = "127.0.0.1"
+SPAN = 200
+"""Ports a sandbox may use from its first one: room for every connector, few collisions."""
 
 
 class SandboxError(Exception):
@@ -66,13 +81,25 @@ def _load(target: str) -> tuple[Any, Mapping[str, Any]]:
     return factory, config
 
 
-def plan_sandbox(connectors: Mapping[str, type[Connector]], port: int) -> list[SandboxEntry]:
-    """One entry per connector with a simulator, sorted by slug, on ports ``port``, ``port + 1``, ….
+def plan_sandbox(
+    connectors: Mapping[str, type[Connector]],
+    port: int,
+    *,
+    span: int = SPAN,
+    pinned: Mapping[str, int] | None = None,
+) -> list[SandboxEntry]:
+    """One entry per connector with a simulator, sorted by slug, each on its stable port.
+
+    Args:
+        connectors: connector classes by slug.
+        port: the first port of the range.
+        span: how many ports the range has.
+        pinned: ports slugs had before (a written connectors file); kept when still in range.
 
     Raises:
-        SandboxError: a simulator module cannot be imported.
+        SandboxError: a simulator module cannot be imported, or the range is full.
     """
-    entries: list[SandboxEntry] = []
+    with_simulator: list[tuple[str, str, Mapping[str, Any]]] = []
     for slug in sorted(connectors):
         target = connectors[slug].simulator
         if not target:
@@ -85,8 +112,38 @@ def plan_sandbox(connectors: Mapping[str, type[Connector]], port: int) -> list[S
             raise SandboxError(
                 f"{slug}: simulator {target!r} cannot be loaded: {type(exc).__name__}: {exc}"
             ) from exc
-        entries.append(SandboxEntry(slug, target, port + len(entries), dict(config)))
-    return entries
+        with_simulator.append((slug, target, dict(config)))
+    if len(with_simulator) > span:
+        raise SandboxError(f"{len(with_simulator)} simulators do not fit in {span} ports from {port}")
+    taken: dict[str, int] = {}
+    for slug, _, _ in with_simulator:  # pinned first, so a new slug cannot take an old one's port
+        kept = (pinned or {}).get(slug)
+        if kept is not None and port <= kept < port + span and kept not in taken.values():
+            taken[slug] = kept
+    for slug, _, _ in with_simulator:
+        if slug in taken:
+            continue
+        offset = zlib.crc32(slug.encode("utf-8")) % span
+        used = set(taken.values())
+        taken[slug] = next(
+            port + (offset + step) % span for step in range(span) if port + (offset + step) % span not in used
+        )
+    return [SandboxEntry(slug, target, taken[slug], config) for slug, target, config in with_simulator]
+
+
+def pinned_ports(path: Path) -> dict[str, int]:
+    """The ports a connectors file written by ``write_config`` gave each slug (empty if none)."""
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        ports = {}
+        for entry in data.get("connectors", []):
+            url = str(entry.get("config", {}).get("base_url", ""))
+            ports[str(entry["connector"])] = int(url.rsplit(":", 1)[1].split("/")[0])
+        return ports
+    except (OSError, yaml.YAMLError, KeyError, IndexError, ValueError, AttributeError, TypeError):
+        return {}  # not ours, or hand-edited beyond reading: plan from scratch
 
 
 def write_config(entries: list[SandboxEntry], path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from hub.sandbox import SandboxError, build_servers, plan_sandbox, serve_all, write_config
+from hub.sandbox import SandboxError, build_servers, pinned_ports, plan_sandbox, serve_all, write_config
 from hub.settings import SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 from plugins.sdk.simulation import parse_fault
@@ -29,7 +29,9 @@ def _check_fault(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 @click.command(name="sandbox")
-@click.option("--port", default=9100, show_default=True, type=click.IntRange(1, 65535), help="First port.")
+@click.option(
+    "--port", default=9100, show_default=True, type=click.IntRange(1, 65335), help="First of 200 ports."
+)
 @click.option(
     "--fault", default=None, callback=_check_fault, help="A standing fault for every simulator: 503, 429:2, …"
 )
@@ -42,7 +44,7 @@ def _check_fault(ctx: click.Context, param: click.Parameter, value: str | None) 
 )
 @click.option("--dry-run", is_flag=True, help="Only plan the ports and write --write-config, then exit.")
 def sandbox(port: int, fault: str | None, config_path: Path | None, dry_run: bool) -> None:
-    """Serve every registered connector's vendor simulator on consecutive loopback ports."""
+    """Serve every registered connector's vendor simulator, each on its own stable loopback port."""
     try:
         settings = load_settings()
         host = make_plugin_manager(load_plugins=settings.plugin_allow_list, strict=settings.strict_plugins)
@@ -50,7 +52,8 @@ def sandbox(port: int, fault: str | None, config_path: Path | None, dry_run: boo
         raise click.ClickException(str(exc)) from None
     connectors = {slug: registered.obj for slug, registered in host.connectors.items()}
     try:
-        entries = plan_sandbox(connectors, port)
+        pinned = pinned_ports(config_path) if config_path is not None else {}
+        entries = plan_sandbox(connectors, port, pinned=pinned)
         if not entries:
             raise click.ClickException("no registered connector has a simulator")
         if config_path is not None:

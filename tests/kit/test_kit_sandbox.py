@@ -16,7 +16,7 @@ from kitvendor.connector import KitBureau, LeaksItsKey
 
 from hub.cli import sandbox as sandbox_cli
 from hub.connectors_file import read_connectors_file
-from hub.sandbox import SandboxError, build_servers, plan_sandbox, serve_all, write_config
+from hub.sandbox import SPAN, SandboxError, build_servers, pinned_ports, plan_sandbox, serve_all, write_config
 from plugins.manager import PluginHost, make_plugin_manager
 from plugins.testing import free_port
 
@@ -31,11 +31,40 @@ def kit_host() -> PluginHost:
     return host
 
 
-def test_plan_gives_consecutive_ports_in_slug_order_and_skips_connectors_without_simulator() -> None:
+def test_plan_gives_each_slug_a_stable_port_and_skips_connectors_without_simulator() -> None:
     entries = plan_sandbox({"z-kit": KitBureau, "a-kit": LeaksItsKey, "m-none": NoSimulator}, 9300)
-    assert [(e.slug, e.port) for e in entries] == [("a-kit", 9300), ("z-kit", 9301)]
-    assert entries[0].url == "http://127.0.0.1:9300"
+    assert [e.slug for e in entries] == ["a-kit", "z-kit"]
+    assert all(9300 <= e.port < 9300 + SPAN for e in entries) and len({e.port for e in entries}) == 2
+    assert entries[0].url == f"http://127.0.0.1:{entries[0].port}"
     assert entries[0].sandbox_config == {"api_key": "kit-sandbox-key-5f1e"}
+
+
+def test_installing_another_connector_moves_no_existing_port() -> None:
+    before = {e.slug: e.port for e in plan_sandbox({"z-kit": KitBureau, "m-kit": KitBureau}, 9300)}
+    after = {
+        e.slug: e.port
+        for e in plan_sandbox({"a-kit": KitBureau, "z-kit": KitBureau, "m-kit": KitBureau}, 9300)
+    }
+    assert {slug: after[slug] for slug in before} == before
+
+
+def test_a_written_config_pins_the_ports_it_holds(tmp_path: Path) -> None:
+    path = tmp_path / "connectors.sandbox.yaml"
+    first = plan_sandbox({"kit-bureau": KitBureau}, 9300, pinned={"kit-bureau": 9399})
+    assert first[0].port == 9399
+    write_config(first, path)
+    assert pinned_ports(path) == {"kit-bureau": 9399}
+    again = plan_sandbox({"kit-bureau": KitBureau, "aaa": KitBureau}, 9300, pinned=pinned_ports(path))
+    assert {e.slug: e.port for e in again}["kit-bureau"] == 9399
+    assert pinned_ports(tmp_path / "missing.yaml") == {}
+
+
+def test_colliding_slugs_get_distinct_ports() -> None:
+    many = {f"kit-{n}": KitBureau for n in range(50)}
+    entries = plan_sandbox(many, 9300, span=60)
+    assert len({e.port for e in entries}) == 50 and all(9300 <= e.port < 9360 for e in entries)
+    with pytest.raises(SandboxError, match="do not fit"):
+        plan_sandbox(many, 9300, span=40)
 
 
 def test_unloadable_simulator_names_the_connector() -> None:
@@ -50,7 +79,7 @@ def test_unloadable_simulator_names_the_connector() -> None:
 
 def test_written_config_points_each_instance_at_its_simulator(tmp_path: Path) -> None:
     path = tmp_path / "var" / "connectors.sandbox.yaml"
-    write_config(plan_sandbox({"kit-bureau": KitBureau}, 9400), path)
+    write_config(plan_sandbox({"kit-bureau": KitBureau}, 9400, pinned={"kit-bureau": 9400}), path)
     entries, problems = read_connectors_file(path)
     assert problems == []
     assert entries == [
@@ -70,8 +99,15 @@ def test_cli_prints_the_table_and_writes_the_file(tmp_path: Path, monkeypatch: p
         sandbox_cli.sandbox, ["--port", "9500", "--write-config", str(path), "--dry-run"]
     )
     assert result.exit_code == 0, result.output
-    assert "kit-bureau  http://127.0.0.1:9500" in result.output
+    [port] = [e.port for e in plan_sandbox({"kit-bureau": KitBureau}, 9500)]
+    assert f"kit-bureau  http://127.0.0.1:{port}" in result.output
     assert yaml.safe_load(path.read_text(encoding="utf-8"))["connectors"][0]["name"] == "kit-bureau-sandbox"
+    # Run again: the file written the first time pins the port.
+    path.write_text(path.read_text(encoding="utf-8").replace(str(port), "9501"), encoding="utf-8")
+    again = CliRunner().invoke(
+        sandbox_cli.sandbox, ["--port", "9500", "--write-config", str(path), "--dry-run"]
+    )
+    assert "kit-bureau  http://127.0.0.1:9501" in again.output
 
 
 def test_cli_refuses_a_bad_fault_spec(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,10 +151,9 @@ def wait_started(servers: list[Any]) -> None:
 
 
 def test_every_simulator_is_served_on_its_port_with_the_standing_fault() -> None:
-    first = free_port()
-    entries = plan_sandbox({"kit-a": KitBureau, "kit-b": LeaksItsKey}, first)
-    if any(free_port() == e.port for e in entries[1:]):  # pragma: no cover - port race, rare
-        pytest.skip("port taken")
+    ports = {"kit-a": free_port(), "kit-b": free_port()}
+    base = min(ports.values())
+    entries = plan_sandbox({"kit-a": KitBureau, "kit-b": LeaksItsKey}, base, span=65536 - base, pinned=ports)
     servers = build_servers(entries, fault="503")
     thread, _ = run_in_thread(servers)
     try:
@@ -134,7 +169,8 @@ def test_every_simulator_is_served_on_its_port_with_the_standing_fault() -> None
 
 
 def test_a_healthy_sandbox_answers_the_connector() -> None:
-    entries = plan_sandbox({"kit-bureau": KitBureau}, free_port())
+    port = free_port()
+    entries = plan_sandbox({"kit-bureau": KitBureau}, port, pinned={"kit-bureau": port})
     servers = build_servers(entries)
     thread, _ = run_in_thread(servers)
     try:
