@@ -40,7 +40,7 @@ from .outbound import register_outbound_handlers
 from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
-from .state import make_shared_state
+from .state import RedisNamespace, make_shared_state
 from .workers.runner import JobBackend, make_job_queue
 
 __all__ = ["Runtime", "permission_registry"]
@@ -110,7 +110,7 @@ class Runtime:
             )
         for record in host.quarantined:
             log.error("plugin %s quarantined: %s", record.name, record.reason)
-        state = make_shared_state(settings.redis_url)
+        state = make_shared_state(settings.redis_url, prefix=RedisNamespace(settings.redis_prefix).state)
         # Shared by every connector instance and every webhook delivery, so it keeps no cookies:
         # one vendor's session must never ride along to another vendor or a partner.
         http = CookielessAsyncClient(

@@ -43,6 +43,7 @@ from core.webhooks.statuses import set_status
 from plugins.manager import PluginHost
 from plugins.sdk import InboundRequest, WebhookEvent, WebhookRejected, WebhookSource
 
+from ..state import RedisNamespace
 from .dedupe import DedupeCache
 from .group_commit import GroupCommit
 from .intake import checked_events, mask_headers
@@ -96,6 +97,7 @@ class WebhookService:
         dedupe_ttl_seconds: how long the fast path remembers a stored event.
         writers: ingestion transactions in flight at once: 1 on SQLite (one writer at a time
             anyway), 2 on PostgreSQL (measured: the next batch is written while one commits).
+        redis_namespace: the keys' prefix (``LENDHUB_REDIS_PREFIX``); the default one when omitted.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class WebhookService:
         redis: Redis | None = None,
         dedupe_ttl_seconds: int = 86_400,
         writers: int = 1,
+        redis_namespace: RedisNamespace | None = None,
     ) -> None:
         self.host = host
         self.box = box
@@ -115,7 +118,12 @@ class WebhookService:
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
         self.writer = GroupCommit(sessions, on_commit=self._after_commit, known=self._known)
-        self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
+        namespace = redis_namespace or RedisNamespace()
+        self.dedupe = (
+            DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds, prefix=namespace.webhooks_seen)
+            if redis is not None
+            else None
+        )
 
     @classmethod
     def from_runtime(cls, runtime: Any) -> WebhookService:
@@ -128,6 +136,7 @@ class WebhookService:
             redis=runtime.redis,
             dedupe_ttl_seconds=runtime.settings.webhook_dedupe_ttl_seconds,
             writers=1 if runtime.engine.dialect.name == "sqlite" else 2,
+            redis_namespace=RedisNamespace(runtime.settings.redis_prefix),
         )
 
     async def notify(self, job_ids: Sequence[str]) -> None:

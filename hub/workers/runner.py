@@ -16,6 +16,7 @@ from hub.gc_tuning import tune_gc_for_serving
 from hub.schema import ensure_schema
 from hub.secrets import load_key_ring
 from hub.settings import Settings
+from hub.state import RedisNamespace
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
 
@@ -58,7 +59,8 @@ def make_job_queue(
     """The job backend the settings call for: Redis streams when ``redis_url`` is set, else in-process.
 
     Args:
-        settings: supplies ``redis_url``, ``worker_concurrency`` and ``job_lease_seconds``.
+        settings: supplies ``redis_url``, ``redis_prefix``, ``worker_concurrency`` and
+            ``job_lease_seconds``.
         session_factory: sessions on the jobs database.
         handlers: what the jobs run (used only where this process consumes).
         owner: lease owner name; ``default_owner()`` when omitted.
@@ -78,7 +80,10 @@ def make_job_queue(
     if settings.redis_url:
         consuming = settings.inprocess_workers if consume is None else consume
         return RedisJobQueue(
-            settings.redis_url, executor=executor if consuming else None, concurrency=workers
+            settings.redis_url,
+            executor=executor if consuming else None,
+            concurrency=workers,
+            stream=RedisNamespace(settings.redis_prefix).jobs,
         )
     return InProcessJobQueue(executor, concurrency=workers)
 
