@@ -36,6 +36,7 @@ from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
+from .keyprints import key_sets, verify_keys
 from .outbound import register_outbound_handlers
 from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
@@ -84,18 +85,22 @@ class Runtime:
         """Build and start everything; raises DatabaseUnavailable or PluginLoadError naming the culprit.
 
         A database not at this code's migration head is refused (``SchemaMismatch``), except the
-        embedded default, which is migrated (``schema_note`` says so).
+        embedded default, which is migrated (``schema_note`` says so); so are keys that cannot open
+        what other processes sealed (``KeysMismatch``, ``hub.keyprints``).
 
         Args:
             settings: the process settings.
             jobs: start the job backend (in-process workers, or the Redis producer/consumer).
             host: an already built plugin host (tests); built from the settings when ``None``.
         """
-        pii.install(load_key_ring(settings))  # before anything reads or writes a sealed column
+        ring = load_key_ring(settings)
+        pii.install(ring)  # before anything reads or writes a sealed column
+        box, signing_keys = load_secret_box(settings), load_signing_keys(settings)
         engine = make_engine(settings.database_url)
         try:
             await check_database(engine)
             schema_note = await ensure_schema(engine, migrate=settings.embedded_database)
+            await verify_keys(engine, key_sets(settings, box=box, ring=ring, signing=signing_keys))
         except BaseException:
             await engine.dispose()
             raise
@@ -120,13 +125,12 @@ class Runtime:
         )
         recorder = DatabaseCallRecorder(sessions)
         recorder.start()
-        box = load_secret_box(settings)
         instances = ConnectorInstances(host, box, http=http, state=state, recorder=recorder)
         handlers = build_job_handlers(host, settings)
         register_outbound_handlers(handlers, settings=settings, box=box, http_factory=lambda: http)
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         runtime.permissions = permission_registry(host)
-        runtime.signing_keys = load_signing_keys(settings)
+        runtime.signing_keys = signing_keys
         runtime.login_policy = LoginPolicy(
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,

@@ -13,6 +13,7 @@ from core.jobs import JobExecutor, JobHandlers, RetryPolicy
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
 from hub.gc_tuning import tune_gc_for_serving
+from hub.keyprints import process_key_sets, verify_keys
 from hub.schema import ensure_schema
 from hub.secrets import load_key_ring
 from hub.settings import Settings
@@ -100,11 +101,13 @@ async def run_worker(
     """Run jobs until ``stop`` is set, then shut down gracefully (``lendhub worker``).
 
     The PII key ring is installed first, as ``Runtime.start`` does: jobs read sealed columns (an
-    inbox event's payload), so a worker needs the same keys as the API process.
+    inbox event's payload), so a worker needs the same keys as the API process; like it, the
+    worker is refused when its keys differ from the other processes' (``hub.keyprints``).
 
     Raises:
         DatabaseUnavailable: the database cannot be reached at start, or is not at this code's
-            migration head (``SchemaMismatch``; the embedded default is migrated instead).
+            migration head (``SchemaMismatch``; the embedded default is migrated instead), or
+            its keys differ from the other processes' (``KeysMismatch``).
     """
     pii.install(load_key_ring(settings))
     engine = make_engine(settings.database_url)
@@ -112,6 +115,7 @@ async def run_worker(
         await check_database(engine)
         if schema_note := await ensure_schema(engine, migrate=settings.embedded_database):
             logger.warning("%s", schema_note)
+        await verify_keys(engine, process_key_sets(settings))
         backend = make_job_queue(
             settings,
             session_factory=make_session_factory(engine),
