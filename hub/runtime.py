@@ -41,7 +41,7 @@ from .outbound import register_outbound_handlers
 from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
-from .state import RedisNamespace, make_shared_state
+from .state import RedisNamespace, make_shared_state, per_process_state_warning
 from .workers.runner import JobBackend, make_job_queue
 
 __all__ = ["Runtime", "permission_registry"]
@@ -115,6 +115,8 @@ class Runtime:
             )
         for record in host.quarantined:
             log.error("plugin %s quarantined: %s", record.name, record.reason)
+        if warning := per_process_state_warning(settings):
+            log.warning("%s", warning)
         state = make_shared_state(settings.redis_url, prefix=RedisNamespace(settings.redis_prefix).state)
         # Shared by every connector instance and every webhook delivery, so it keeps no cookies:
         # one vendor's session must never ride along to another vendor or a partner.

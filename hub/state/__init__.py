@@ -9,6 +9,7 @@ from .redis import (
     make_shared_state,
     redis_shared_state,
 )
+from .scope import per_process_state_warning
 
 __all__ = [
     "RedisBreakerStore",
@@ -17,5 +18,6 @@ __all__ = [
     "RedisNamespace",
     "RedisRateCounter",
     "make_shared_state",
+    "per_process_state_warning",
     "redis_shared_state",
 ]

@@ -17,7 +17,7 @@ from hub.keyprints import process_key_sets, verify_keys
 from hub.schema import ensure_schema
 from hub.secrets import load_key_ring
 from hub.settings import Settings
-from hub.state import RedisNamespace
+from hub.state import RedisNamespace, per_process_state_warning
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
 
@@ -115,6 +115,8 @@ async def run_worker(
         await check_database(engine)
         if schema_note := await ensure_schema(engine, migrate=settings.embedded_database):
             logger.warning("%s", schema_note)
+        if warning := per_process_state_warning(settings):
+            logger.warning("%s", warning)
         await verify_keys(engine, process_key_sets(settings))
         backend = make_job_queue(
             settings,
