@@ -23,6 +23,10 @@ The rule, per key set, with the process's keys newest first ``k0, k1, …``:
   it (the rotation procedure in ``docs/operators.md`` does);
 - the row names a key the process does not have: refused, in one line naming the setting.
 
+A process already running when another moves the row past its keys reports ``unavailable`` in
+``/readyz`` from then on (``outdated_keys``), so a load balancer stops sending it requests it
+would answer with 500.
+
 What this checks is the question that matters: does this process hold the key values are being
 sealed with now? It does not prove it holds every older key some stored value may still be
 sealed under; ``lendhub keys rotate`` re-seals those, and only then may the old key go.
@@ -50,7 +54,7 @@ from .database import DatabaseUnavailable
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
 
-__all__ = ["KeySet", "KeysMismatch", "key_sets", "process_key_sets", "verify_keys"]
+__all__ = ["KeySet", "KeysMismatch", "key_sets", "outdated_keys", "process_key_sets", "verify_keys"]
 
 LABEL = "lendhub key fingerprint v1:"
 
@@ -169,6 +173,24 @@ async def _verify(engine: AsyncEngine, key_set: KeySet) -> None:
             except IntegrityError:
                 await connection.rollback()  # the first process's insert won the race; compare
     raise KeysMismatch(str(engine.url), f"the {key_set.setting} fingerprint kept changing; try again")
+
+
+async def outdated_keys(engine: AsyncEngine, sets: Sequence[KeySet]) -> list[str]:
+    """For ``/readyz``: the refusal of each key set whose recorded key this process does not hold.
+
+    A process that started fine can fall behind while it runs: another started with a rotated
+    ring and moved the record to a key this one lacks, so what that one seals now, this one
+    cannot open. Readiness then says ``unavailable`` with the line the start would have refused
+    with; restarting with the new ring fixes it.
+    """
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(KeyFingerprint.key_set, KeyFingerprint.fingerprint))
+        recorded = {row.key_set: row.fingerprint for row in rows}
+    return [
+        _refusal(key_set)
+        for key_set in sets
+        if key_set.name in recorded and recorded[key_set.name] not in key_set.fingerprints
+    ]
 
 
 def _refusal(key_set: KeySet) -> str:

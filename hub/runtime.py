@@ -36,7 +36,7 @@ from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
-from .keyprints import key_sets, verify_keys
+from .keyprints import KeySet, key_sets, outdated_keys, verify_keys
 from .outbound import register_outbound_handlers
 from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
@@ -77,6 +77,8 @@ class Runtime:
     signing_keys: SigningKeys = field(default_factory=lambda: SigningKeys([SigningKeys.generate()]))
     login_policy: LoginPolicy = field(default_factory=LoginPolicy)
     permissions: PermissionRegistry = field(default_factory=PermissionRegistry)
+    key_sets: list[KeySet] = field(default_factory=list)
+    """This process's keys as ``/readyz`` compares them with the other processes' (``hub.keyprints``)."""
     schema_note: str | None = None
     """What start-up did to the database's schema (the embedded default migrated), if anything."""
 
@@ -100,7 +102,8 @@ class Runtime:
         try:
             await check_database(engine)
             schema_note = await ensure_schema(engine, migrate=settings.embedded_database)
-            await verify_keys(engine, key_sets(settings, box=box, ring=ring, signing=signing_keys))
+            keys = key_sets(settings, box=box, ring=ring, signing=signing_keys)
+            await verify_keys(engine, keys)
         except BaseException:
             await engine.dispose()
             raise
@@ -133,6 +136,7 @@ class Runtime:
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         runtime.permissions = permission_registry(host)
         runtime.signing_keys = signing_keys
+        runtime.key_sets = keys
         runtime.login_policy = LoginPolicy(
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,
@@ -184,7 +188,11 @@ class Runtime:
             async with asyncio.timeout(3):
                 async with self.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
+                outdated = await outdated_keys(self.engine, self.key_sets)
             checks["database"] = {"status": "ok"}
+            if outdated:
+                checks["keys"] = {"status": "unavailable", "error": "; ".join(outdated)}
+                status = "unavailable"
         except Exception as exc:
             checks["database"] = {
                 "status": "unavailable",

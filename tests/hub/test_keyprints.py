@@ -6,12 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from core.access.tokens import SigningKeys
+from core.jobs import JobHandlers
 from core.models import KeyFingerprint
 from core.pii import KeyRing
 from core.secretbox import SecretBox, generate_key
 from hub.keyprints import KeysMismatch, key_sets, verify_keys
 from hub.runtime import Runtime
+from hub.schema import prepare_database
 from hub.settings import load_settings
+from hub.workers import run_worker
 from plugins.manager import make_plugin_manager
 
 SECRET, OTHER_SECRET = generate_key(), generate_key()
@@ -127,3 +130,26 @@ async def test_first_starts_racing_record_one_key_and_refuse_the_other(engine, d
         verify_keys(engine, sets(SECRET)), verify_keys(engine, sets(OTHER_SECRET)), return_exceptions=True
     )
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["KeysMismatch", "NoneType"]
+
+
+async def test_a_running_process_overtaken_by_a_rotation_reports_unavailable(engine, database_url, tmp_path):
+    host = make_plugin_manager(load_entrypoints=False)
+    running = await Runtime.start(_settings(database_url, tmp_path), jobs=False, host=host)
+    try:
+        assert (await running.readiness())["status"] == "ok"
+        await _start(_settings(database_url, tmp_path, secret_key=f"{OTHER_SECRET},{SECRET}"))
+        ready = await running.readiness()
+        assert ready["status"] == "unavailable"
+        assert "LENDHUB_SECRET_KEY" in ready["checks"]["keys"]["error"]
+        assert ready["checks"]["database"]["status"] == "ok"
+    finally:
+        await running.aclose()
+
+
+async def test_serve_and_worker_refuse_in_one_line_before_starting(engine, database_url, tmp_path):
+    await _start(_settings(database_url, tmp_path))
+    other = _settings(database_url, tmp_path, auth_keys=OTHER_AUTH)
+    with pytest.raises(KeysMismatch, match="LENDHUB_AUTH_KEYS"):
+        await prepare_database(other)  # `lendhub serve`, before uvicorn
+    with pytest.raises(KeysMismatch, match="LENDHUB_AUTH_KEYS"):
+        await run_worker(other, JobHandlers())
