@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from core.access.tokens import SigningKeys
@@ -10,6 +11,7 @@ from core.jobs import JobHandlers
 from core.models import KeyFingerprint
 from core.pii import KeyRing
 from core.secretbox import SecretBox, generate_key
+from hub.cli.serve import serve
 from hub.keyprints import KeysMismatch, key_sets, verify_keys
 from hub.runtime import Runtime
 from hub.schema import prepare_database
@@ -153,3 +155,25 @@ async def test_serve_and_worker_refuse_in_one_line_before_starting(engine, datab
         await prepare_database(other)  # `lendhub serve`, before uvicorn
     with pytest.raises(KeysMismatch, match="LENDHUB_AUTH_KEYS"):
         await run_worker(other, JobHandlers())
+
+
+async def test_lendhub_serve_with_another_key_exits_with_one_line(
+    engine, database_url, tmp_path, monkeypatch
+):
+    await _start(_settings(database_url, tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "LENDHUB_DATABASE_URL": database_url,
+        "LENDHUB_SECRET_KEY": OTHER_SECRET,
+        "LENDHUB_PII_KEYS": f"k1:{PII}",
+        "LENDHUB_PII_INDEX_KEY": INDEX,
+        "LENDHUB_AUTH_KEYS": AUTH,
+    }.items():
+        monkeypatch.setenv(name, value)
+    served = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: served.append(args))  # never serve here
+    result = await asyncio.to_thread(CliRunner().invoke, serve, [])  # serve runs its own event loop
+    assert served == []
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: cannot use the database at ")
+    assert "LENDHUB_SECRET_KEY" in result.output and result.output.count("\n") == 1
