@@ -38,6 +38,7 @@ __all__ = [
     "ConnectorInstance",
     "Job",
     "JobStatus",
+    "KeyFingerprint",
     "LoginThrottle",
     "OutboxEvent",
     "Role",
@@ -85,6 +86,20 @@ class ConnectorInstance(TimestampMixin, Base):
     owner_claimant_distribution: Mapped[str | None] = mapped_column(String(200))
     owner_claimant_version: Mapped[str | None] = mapped_column(String(100))
     owner_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class KeyFingerprint(Base):
+    """Which key every process must hold for one key set, so one with other keys is refused at start.
+
+    ``fingerprint`` is an HMAC of a fixed label under the newest key a process started with; it
+    identifies the key without revealing it. ``hub.keyprints`` explains the rules.
+    """
+
+    __tablename__ = "key_fingerprints"
+
+    key_set: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
 metadata = Base.metadata

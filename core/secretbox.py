@@ -7,6 +7,8 @@ first encrypts and all decrypt, which is how an operator rotates the key without
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 
@@ -30,8 +32,9 @@ class SecretBox:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise SecretBoxError("at least one key is needed")
+        self._keys = [key.strip().encode("ascii", "replace") for key in keys]
         try:
-            self._fernet = MultiFernet([Fernet(key.strip().encode("ascii")) for key in keys])
+            self._fernet = MultiFernet([Fernet(key) for key in self._keys])
         except (ValueError, UnicodeEncodeError) as exc:
             raise SecretBoxError(
                 "a secret key must be 32 url-safe base64-encoded bytes (see `lendhub secret-key`)"
@@ -41,6 +44,10 @@ class SecretBox:
     def from_setting(cls, value: str) -> SecretBox:
         """Build from a comma list of keys, newest first."""
         return cls([part for part in value.split(",") if part.strip()])
+
+    def fingerprints(self, label: str) -> list[str]:
+        """HMAC-SHA256 of ``label`` under each key, newest first: tells keys apart, reveals none."""
+        return [hmac.new(key, label.encode("utf-8"), hashlib.sha256).hexdigest() for key in self._keys]
 
     def seal(self, secrets: Mapping[str, str]) -> str:
         """Encrypt ``secrets`` (name → plain value) into a token safe to store."""

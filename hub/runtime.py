@@ -36,11 +36,12 @@ from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
 from .jobs import build_job_handlers
+from .keyprints import KeySet, key_sets, outdated_keys, verify_keys
 from .outbound import register_outbound_handlers
 from .schema import ensure_schema
 from .secrets import load_key_ring, load_secret_box, load_signing_keys
 from .settings import Settings
-from .state import make_shared_state
+from .state import RedisNamespace, make_shared_state, per_process_state_warning
 from .workers.runner import JobBackend, make_job_queue
 
 __all__ = ["Runtime", "permission_registry"]
@@ -76,6 +77,8 @@ class Runtime:
     signing_keys: SigningKeys = field(default_factory=lambda: SigningKeys([SigningKeys.generate()]))
     login_policy: LoginPolicy = field(default_factory=LoginPolicy)
     permissions: PermissionRegistry = field(default_factory=PermissionRegistry)
+    key_sets: list[KeySet] = field(default_factory=list)
+    """This process's keys as ``/readyz`` compares them with the other processes' (``hub.keyprints``)."""
     schema_note: str | None = None
     """What start-up did to the database's schema (the embedded default migrated), if anything."""
 
@@ -84,7 +87,8 @@ class Runtime:
         """Build and start everything; raises DatabaseUnavailable or PluginLoadError naming the culprit.
 
         A database not at this code's migration head is refused (``SchemaMismatch``), except the
-        embedded default, which is migrated (``schema_note`` says so).
+        embedded default, which is migrated (``schema_note`` says so); so are keys that cannot open
+        what other processes sealed (``KeysMismatch``, ``hub.keyprints``).
 
         Args:
             settings: the process settings.
@@ -92,13 +96,15 @@ class Runtime:
             host: an already built plugin host (tests); built from the settings when ``None``.
         """
         # Every key first: a bad one stops start-up before anything is opened that must be closed.
-        box = load_secret_box(settings)
-        signing_keys = load_signing_keys(settings)
-        pii.install(load_key_ring(settings))  # before anything reads or writes a sealed column
+        ring = load_key_ring(settings)
+        box, signing_keys = load_secret_box(settings), load_signing_keys(settings)
+        pii.install(ring)  # before anything reads or writes a sealed column
         engine = make_engine(settings.database_url)
         try:
             await check_database(engine)
             schema_note = await ensure_schema(engine, migrate=settings.embedded_database)
+            keys = key_sets(settings, box=box, ring=ring, signing=signing_keys)
+            await verify_keys(engine, keys)
         except BaseException:
             await engine.dispose()
             raise
@@ -113,7 +119,9 @@ class Runtime:
             )
         for record in host.quarantined:
             warn_once(f"plugin {record.name} quarantined: {record.reason}")  # once, if the host said it
-        state = make_shared_state(settings.redis_url)
+        if warning := per_process_state_warning(settings):
+            log.warning("%s", warning)
+        state = make_shared_state(settings.redis_url, prefix=RedisNamespace(settings.redis_prefix).state)
         # Shared by every connector instance and every webhook delivery, so it keeps no cookies:
         # one vendor's session must never ride along to another vendor or a partner.
         http = CookielessAsyncClient(
@@ -129,6 +137,7 @@ class Runtime:
         runtime = cls(settings, engine, sessions, host, state, http, recorder, box, instances, handlers)
         runtime.permissions = permission_registry(host)
         runtime.signing_keys = signing_keys
+        runtime.key_sets = keys
         runtime.login_policy = LoginPolicy(
             max_failures=settings.login_max_failures,
             lock_minutes=settings.login_lock_minutes,
@@ -180,7 +189,11 @@ class Runtime:
             async with asyncio.timeout(3):
                 async with self.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
+                outdated = await outdated_keys(self.engine, self.key_sets)
             checks["database"] = {"status": "ok"}
+            if outdated:
+                checks["keys"] = {"status": "unavailable", "error": "; ".join(outdated)}
+                status = "unavailable"
         except Exception as exc:
             checks["database"] = {
                 "status": "unavailable",

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.models import metadata
 
 from .database import DatabaseUnavailable, alembic_config, check_database, make_engine, upgrade_database
+from .keyprints import process_key_sets, verify_keys
 from .settings import Settings
 
 __all__ = ["SchemaMismatch", "ensure_schema", "head_revision", "prepare_database", "script_directory"]
@@ -135,14 +136,17 @@ async def prepare_database(settings: Settings) -> str | None:
     """Check (and for the embedded default, migrate) the settings' database before a process starts.
 
     ``lendhub serve`` calls it before handing over to uvicorn, so a refusal is one line rather
-    than a traceback from the application's start-up.
+    than a traceback from the application's start-up; for the same reason it checks the
+    process's keys against the other processes' (``hub.keyprints``), as the runtime will again.
 
     Raises:
-        DatabaseUnavailable: unreachable, or ``SchemaMismatch``.
+        DatabaseUnavailable: unreachable, ``SchemaMismatch`` or ``KeysMismatch``.
     """
     engine = make_engine(settings.database_url)
     try:
         await check_database(engine)
-        return await ensure_schema(engine, migrate=settings.embedded_database)
+        note = await ensure_schema(engine, migrate=settings.embedded_database)
+        await verify_keys(engine, process_key_sets(settings))
+        return note
     finally:
         await engine.dispose()

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db",
     )
     redis_url: str | None = Field(default=None, description="redis://host:port/db; unset = in-memory")
+    redis_prefix: str = Field(
+        default="lendhub",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="first part of every Redis key and stream; deployments sharing one Redis "
+        "database each need their own",
+    )
     load_plugins: str | None = Field(
         default=None,
         description="comma list of third-party distributions whose plugins load; empty = none; "

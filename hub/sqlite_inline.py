@@ -183,13 +183,30 @@ def inline_connector(
         raw = sqlite3.connect(database, isolation_level=None, check_same_thread=False, uri=uri)
         try:
             for pragma in pragmas:
-                raw.execute(pragma)
+                await _pragma(raw, pragma, busy_timeout)
         except BaseException:
             raw.close()
             raise
         return InlineConnection(raw, busy_timeout)
 
     return connect
+
+
+async def _pragma(raw: sqlite3.Connection, pragma: str, busy_timeout: float) -> None:
+    """Run ``pragma``, waiting as a write does while another process holds the lock.
+
+    ``journal_mode=WAL`` needs the file to itself the first time; a process connecting while
+    another creates a fresh file (two ``lendhub db upgrade`` at once) would otherwise fail at once.
+    """
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            raw.execute(pragma)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(_RETRY_SECONDS)
 
 
 class WalCheckpointer:

@@ -13,6 +13,7 @@ and are stored only as a SHA-256 digest.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -82,6 +83,13 @@ class SigningKeys:
     def generate() -> str:
         """A new random key for ``LENDHUB_AUTH_KEYS``."""
         return secrets.token_urlsafe(48)
+
+    def fingerprints(self, label: str) -> list[str]:
+        """HMAC-SHA256 of ``label`` under each key, newest first: tells keys apart, reveals none."""
+        return [
+            hmac.new(key.encode("utf-8"), label.encode("utf-8"), hashlib.sha256).hexdigest()
+            for key in self._keys.values()
+        ]
 
     def issue(self, *, subject: str, version: int, type: TokenType, ttl: timedelta) -> tuple[str, int]:
         """A signed token and its lifetime in seconds."""

@@ -67,6 +67,7 @@ class KeyRing:
         if len(set(kids)) != len(kids) or not all(kid.isalnum() for kid in kids):
             raise KeyRingError("PII key ids must be distinct and alphanumeric")
         self._keys = {kid: _Key(kid, AESGCM(raw)) for kid, raw in keys}
+        self._raw = [raw for _, raw in keys]
         self.current_kid = kids[0]
         self._index_key = index_key
 
@@ -90,6 +91,14 @@ class KeyRing:
     def kids(self) -> list[str]:
         """Loaded key ids, newest first."""
         return list(self._keys)
+
+    def fingerprints(self, label: str) -> list[str]:
+        """HMAC-SHA256 of ``label`` under each sealing key, newest first: tells keys apart, reveals none."""
+        return [hmac.new(raw, label.encode("utf-8"), hashlib.sha256).hexdigest() for raw in self._raw]
+
+    def index_fingerprint(self, label: str) -> str:
+        """HMAC-SHA256 of ``label`` under the blind-index key."""
+        return hmac.new(self._index_key, label.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def seal(self, plaintext: bytes, field_class: str) -> str:
         """Encrypt ``plaintext`` under the newest key, bound to ``field_class``."""

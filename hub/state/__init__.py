@@ -4,16 +4,20 @@ from .redis import (
     RedisBreakerStore,
     RedisCache,
     RedisLocks,
+    RedisNamespace,
     RedisRateCounter,
     make_shared_state,
     redis_shared_state,
 )
+from .scope import per_process_state_warning
 
 __all__ = [
     "RedisBreakerStore",
     "RedisCache",
     "RedisLocks",
+    "RedisNamespace",
     "RedisRateCounter",
     "make_shared_state",
+    "per_process_state_warning",
     "redis_shared_state",
 ]

@@ -15,6 +15,7 @@ import contextlib
 import math
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
@@ -25,12 +26,13 @@ __all__ = [
     "RedisBreakerStore",
     "RedisCache",
     "RedisLocks",
+    "RedisNamespace",
     "RedisRateCounter",
     "make_shared_state",
     "redis_shared_state",
 ]
 
-DEFAULT_PREFIX = "lendhub:"
+DEFAULT_PREFIX = "lendhub:"  # RedisNamespace().state; the settings give the deployment's
 # Breaker state outlives any sane cool-down, yet a forgotten instance does not linger forever.
 BREAKER_TTL_MS = 24 * 3600 * 1000
 
@@ -95,6 +97,33 @@ return 0
 """
 
 _STATES = {0: "closed", 1: "open", 2: "half_open"}
+
+
+@dataclass(frozen=True)
+class RedisNamespace:
+    """Every Redis key and stream LendHub uses, under one prefix (``LENDHUB_REDIS_PREFIX``).
+
+    Two deployments can then share one Redis database without taking each other's jobs, breakers
+    or duplicate memory. The default, ``lendhub``, gives the keys LendHub always used. taskiq's
+    own lock (``autoclaim:<group>:<stream>``) names the stream, so it is kept apart too.
+    """
+
+    prefix: str = "lendhub"
+
+    @property
+    def state(self) -> str:
+        """Prefix of the shared state: ``<prefix>:breaker:…``, ``:rate:…``, ``:lock:…``, ``:cache:…``."""
+        return f"{self.prefix}:"
+
+    @property
+    def jobs(self) -> str:
+        """The job stream."""
+        return f"{self.prefix}:jobs"
+
+    @property
+    def webhooks_seen(self) -> str:
+        """Prefix of the webhook duplicate fast path's keys."""
+        return f"{self.prefix}:webhooks:seen"
 
 
 def _ms(seconds: float) -> int:

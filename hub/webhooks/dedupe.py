@@ -32,10 +32,11 @@ of one script need not share a slot.)"""
 class DedupeCache:
     """Remembers stored ``(source, instance, event_id)`` keys in Redis for ``ttl_seconds``.
 
-    Redis errors are logged and treated as a miss: the database still deduplicates.
+    Redis errors are logged and treated as a miss: the database still deduplicates. ``prefix`` is
+    the deployment's (``RedisNamespace.webhooks_seen``), so two sharing a Redis keep apart.
     """
 
-    def __init__(self, redis: Redis, *, ttl_seconds: int, prefix: str = "lendhub:webhooks:seen") -> None:
+    def __init__(self, redis: Redis, *, ttl_seconds: int, prefix: str) -> None:
         self.redis = redis
         self.ttl_seconds = ttl_seconds
         self.prefix = prefix

@@ -43,6 +43,7 @@ from core.webhooks.statuses import set_status
 from plugins.manager import PluginHost
 from plugins.sdk import InboundRequest, Unparsable, WebhookEvent, WebhookRejected, WebhookSource
 
+from ..state import RedisNamespace
 from .dedupe import DedupeCache
 from .group_commit import GroupCommit
 from .intake import checked_events, mask_headers
@@ -97,6 +98,7 @@ class WebhookService:
         dedupe_ttl_seconds: how long the fast path remembers a stored event.
         writers: ingestion transactions in flight at once: 1 on SQLite (one writer at a time
             anyway), 2 on PostgreSQL (measured: the next batch is written while one commits).
+        redis_namespace: the keys' prefix (``LENDHUB_REDIS_PREFIX``); the default one when omitted.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class WebhookService:
         redis: Redis | None = None,
         dedupe_ttl_seconds: int = 86_400,
         writers: int = 1,
+        redis_namespace: RedisNamespace | None = None,
     ) -> None:
         self.host = host
         self.box = box
@@ -116,7 +119,12 @@ class WebhookService:
         self.jobs = jobs
         self.sources = SourceInstances(host, box)
         self.writer = GroupCommit(sessions, on_commit=self._after_commit, known=self._known)
-        self.dedupe = DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds) if redis is not None else None
+        namespace = redis_namespace or RedisNamespace()
+        self.dedupe = (
+            DedupeCache(redis, ttl_seconds=dedupe_ttl_seconds, prefix=namespace.webhooks_seen)
+            if redis is not None
+            else None
+        )
         self.refusal_log = RefusalLog(log)
 
     @classmethod
@@ -130,6 +138,7 @@ class WebhookService:
             redis=runtime.redis,
             dedupe_ttl_seconds=runtime.settings.webhook_dedupe_ttl_seconds,
             writers=1 if runtime.engine.dialect.name == "sqlite" else 2,
+            redis_namespace=RedisNamespace(runtime.settings.redis_prefix),
         )
 
     async def notify(self, job_ids: Sequence[str]) -> None:

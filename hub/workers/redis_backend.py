@@ -18,6 +18,7 @@ from taskiq.api import run_receiver_task
 from taskiq_redis import RedisStreamBroker
 
 from core.jobs import ClaimedJob, JobExecutor
+from hub.state import RedisNamespace
 from hub.workers.sweeper import Sweeper, sweep_interval_for
 
 __all__ = ["TASK_NAME", "RedisJobQueue"]
@@ -25,7 +26,7 @@ __all__ = ["TASK_NAME", "RedisJobQueue"]
 logger = logging.getLogger(__name__)
 
 TASK_NAME = "lendhub.run_job"
-DEFAULT_STREAM = "lendhub:jobs"
+DEFAULT_STREAM = RedisNamespace().jobs  # settings give the deployment's (LENDHUB_REDIS_PREFIX)
 CONSUMER_GROUP = "lendhub-workers"
 
 

@@ -13,9 +13,11 @@ from core.jobs import JobExecutor, JobHandlers, RetryPolicy
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
 from hub.gc_tuning import tune_gc_for_serving
+from hub.keyprints import process_key_sets, verify_keys
 from hub.schema import ensure_schema
 from hub.secrets import load_key_ring
 from hub.settings import Settings
+from hub.state import RedisNamespace, per_process_state_warning
 from hub.workers.inprocess import InProcessJobQueue
 from hub.workers.redis_backend import RedisJobQueue
 
@@ -58,7 +60,8 @@ def make_job_queue(
     """The job backend the settings call for: Redis streams when ``redis_url`` is set, else in-process.
 
     Args:
-        settings: supplies ``redis_url``, ``worker_concurrency`` and ``job_lease_seconds``.
+        settings: supplies ``redis_url``, ``redis_prefix``, ``worker_concurrency`` and
+            ``job_lease_seconds``.
         session_factory: sessions on the jobs database.
         handlers: what the jobs run (used only where this process consumes).
         owner: lease owner name; ``default_owner()`` when omitted.
@@ -78,7 +81,10 @@ def make_job_queue(
     if settings.redis_url:
         consuming = settings.inprocess_workers if consume is None else consume
         return RedisJobQueue(
-            settings.redis_url, executor=executor if consuming else None, concurrency=workers
+            settings.redis_url,
+            executor=executor if consuming else None,
+            concurrency=workers,
+            stream=RedisNamespace(settings.redis_prefix).jobs,
         )
     return InProcessJobQueue(executor, concurrency=workers)
 
@@ -95,11 +101,13 @@ async def run_worker(
     """Run jobs until ``stop`` is set, then shut down gracefully (``lendhub worker``).
 
     The PII key ring is installed first, as ``Runtime.start`` does: jobs read sealed columns (an
-    inbox event's payload), so a worker needs the same keys as the API process.
+    inbox event's payload), so a worker needs the same keys as the API process; like it, the
+    worker is refused when its keys differ from the other processes' (``hub.keyprints``).
 
     Raises:
         DatabaseUnavailable: the database cannot be reached at start, or is not at this code's
-            migration head (``SchemaMismatch``; the embedded default is migrated instead).
+            migration head (``SchemaMismatch``; the embedded default is migrated instead), or
+            its keys differ from the other processes' (``KeysMismatch``).
     """
     pii.install(load_key_ring(settings))
     engine = make_engine(settings.database_url)
@@ -107,6 +115,9 @@ async def run_worker(
         await check_database(engine)
         if schema_note := await ensure_schema(engine, migrate=settings.embedded_database):
             logger.warning("%s", schema_note)
+        if warning := per_process_state_warning(settings):
+            logger.warning("%s", warning)
+        await verify_keys(engine, process_key_sets(settings))
         backend = make_job_queue(
             settings,
             session_factory=make_session_factory(engine),

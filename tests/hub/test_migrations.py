@@ -39,6 +39,7 @@ EXPECTED = {
     "login_throttle",
     "audit_log",
     "audit_head",
+    "key_fingerprints",
 }
 
 

@@ -23,7 +23,10 @@ def _start_worker(database_url: str, tmp_path: Path) -> subprocess.Popen:
     env = {
         **os.environ,
         "LENDHUB_DATABASE_URL": database_url,
-        "LENDHUB_PII_KEY_FILE": str(tmp_path / "pii.keys"),  # running_hub's: payloads are sealed
+        # running_hub's keys (auth.key lies beside secret.key): payloads are sealed, and a process
+        # with keys of its own is refused at start (hub.keyprints)
+        "LENDHUB_SECRET_KEY_FILE": str(tmp_path / "secret.key"),
+        "LENDHUB_PII_KEY_FILE": str(tmp_path / "pii.keys"),
         "LENDHUB_JOB_LEASE_SECONDS": "1",
         "LENDHUB_WORKER_CONCURRENCY": "2",
         "LENDHUB_TEST_WEBHOOK_MARKER": str(tmp_path / "mid-dispatch"),
