@@ -12,8 +12,11 @@ import click
 
 from core.jobs import JobHandlers
 from hub.database import DatabaseUnavailable
+from hub.secrets import load_all_keys
 from hub.settings import Settings, SettingsError, load_settings
 from hub.workers.runner import run_worker
+
+from .common import one_line
 
 __all__ = ["HandlersFactory", "load_handlers", "make_worker_command", "worker"]
 
@@ -61,15 +64,16 @@ def make_worker_command(build_handlers: HandlersFactory = _no_handlers) -> click
         """Run background jobs until SIGTERM or SIGINT."""
         try:
             settings = load_settings()
+            load_all_keys(settings)  # one line naming a bad key setting, not a traceback below
         except SettingsError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise one_line(exc, str(exc)) from None
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)  # the schema check's set-up chatter
         handlers = load_handlers(handlers_ref, settings) if handlers_ref else build_handlers(settings)
         try:
             asyncio.run(_serve(settings, handlers, concurrency, grace))
-        except DatabaseUnavailable as exc:
-            raise click.ClickException(str(exc)) from None
+        except (DatabaseUnavailable, SettingsError) as exc:
+            raise one_line(exc, str(exc)) from None
         click.echo("worker stopped")
 
     return worker

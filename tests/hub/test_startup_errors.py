@@ -32,7 +32,7 @@ def run(monkeypatch, tmp_path):
     return invoke
 
 
-@pytest.mark.parametrize("command", [["connectors", "list"], ["serve"], ["users", "bootstrap"]])
+@pytest.mark.parametrize("command", [["connectors", "list"], ["serve"], ["worker"], ["users", "bootstrap"]])
 @pytest.mark.parametrize(("env", "named"), BAD)
 def test_a_bad_setting_is_one_line_naming_it(run, command, env, named):
     result = run(command, env)
