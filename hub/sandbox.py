@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ __all__ = [
     "SandboxEntry",
     "SandboxError",
     "build_servers",
+    "in_process_connectors",
     "pinned_ports",
     "plan_sandbox",
     "serve_all",
@@ -146,17 +147,42 @@ def pinned_ports(path: Path) -> dict[str, int]:
         return {}  # not ours, or hand-edited beyond reading: plan from scratch
 
 
-def write_config(entries: list[SandboxEntry], path: Path) -> None:
-    """Write a connectors file with one ``<slug>-sandbox`` instance per simulator."""
+def in_process_connectors(connectors: Mapping[str, type[Connector]]) -> list[str]:
+    """Slugs of connectors that call no vendor (no simulator, no hosts) and work with their defaults.
+
+    The built-in scorecard is one: it needs no simulator, so the sandbox gives it an instance
+    with its default configuration, and ``make run`` has one instance of every connector.
+    """
+    found = []
+    for slug in sorted(connectors):
+        cls = connectors[slug]
+        if cls.simulator or cls.info.hosts:
+            continue
+        try:
+            cls.Config()
+        except Exception:
+            continue
+        found.append(slug)
+    return found
+
+
+def write_config(entries: list[SandboxEntry], path: Path, *, in_process: Sequence[str] = ()) -> None:
+    """Write a connectors file with a ``<slug>-sandbox`` instance per simulator and in-process connector."""
     document = {
         "connectors": [
-            {
-                "name": entry.instance_name,
-                "connector": entry.slug,
-                "enabled": True,
-                "config": {**entry.sandbox_config, "base_url": entry.url},
-            }
-            for entry in entries
+            *(
+                {
+                    "name": entry.instance_name,
+                    "connector": entry.slug,
+                    "enabled": True,
+                    "config": {**entry.sandbox_config, "base_url": entry.url},
+                }
+                for entry in entries
+            ),
+            *(
+                {"name": f"{slug}-sandbox", "connector": slug, "enabled": True, "config": {}}
+                for slug in in_process
+            ),
         ]
     }
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import click
 
-from hub.sandbox import SandboxError, build_servers, pinned_ports, plan_sandbox, serve_all, write_config
+from hub.sandbox import (
+    SandboxError,
+    build_servers,
+    in_process_connectors,
+    pinned_ports,
+    plan_sandbox,
+    serve_all,
+    write_config,
+)
 from hub.settings import SettingsError, load_settings
 from plugins.manager import PluginLoadError, make_plugin_manager
 from plugins.sdk.simulation import parse_fault
@@ -57,7 +65,7 @@ def sandbox(port: int, fault: str | None, config_path: Path | None, dry_run: boo
         if not entries:
             raise click.ClickException("no registered connector has a simulator")
         if config_path is not None:
-            write_config(entries, config_path)
+            write_config(entries, config_path, in_process=in_process_connectors(connectors))
         width = max(len(entry.slug) for entry in entries)
         for entry in entries:
             click.echo(f"{entry.slug.ljust(width)}  {entry.url}")

@@ -193,7 +193,9 @@ async def test_connectors_file_moving_an_instance_without_its_secrets_is_a_probl
         encoding="utf-8",
     )
     problems = await apply_connectors_file(runtime, path)
-    assert len(problems) == 1 and problems[0].split(": ", 1)[1].startswith("demo:") and "api_key" in problems[0]
+    assert (
+        len(problems) == 1 and problems[0].split(": ", 1)[1].startswith("demo:") and "api_key" in problems[0]
+    )
     await _assert_unchanged(client, url, other)
 
 

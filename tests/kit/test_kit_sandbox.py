@@ -186,3 +186,20 @@ def test_a_healthy_sandbox_answers_the_connector() -> None:
         for server in servers:
             server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_the_written_config_gives_in_process_connectors_an_instance_too(tmp_path: Path) -> None:
+    from hub.sandbox import in_process_connectors
+    from plugins.manager import DEFAULT_PLUGINS
+
+    host = make_plugin_manager(load_entrypoints=False, builtins=DEFAULT_PLUGINS)
+    connectors = {slug: registered.obj for slug, registered in host.connectors.items()}
+    assert in_process_connectors(connectors) == ["lendhub-scorecard"]
+    path = tmp_path / "sandbox.yaml"
+    write_config(plan_sandbox(connectors, 9100), path, in_process=in_process_connectors(connectors))
+    entries, problems = read_connectors_file(path)
+    names = {e["name"] for e in entries}
+    assert problems == [] and "lendhub-scorecard-sandbox" in names
+    assert names == {
+        f"{slug}-sandbox" for slug in connectors
+    }  # one instance per connector, as the README says
