@@ -16,9 +16,11 @@ import click
 
 from core import audit
 from core.access import Actor
+from core.integrations.errors import ConnectorError
 from hub.runtime import Runtime
 from plugins.instance_owners import OwnerConfirmation, confirm_owner
 from plugins.instances import InstanceError
+from plugins.port_calls import CallRefused, call_operation, port_operations
 
 from .common import echo_json, parse_pairs, run_with_runtime
 
@@ -165,3 +167,51 @@ def check(name: str) -> None:
         click.echo(f"{name}: ok — {result['detail']} ({result['latency_ms']:.0f} ms)")
         return
     raise click.ClickException(f"{name}: {result['error_class']}: {result['detail']}")
+
+
+@connectors.command("call")
+@click.argument("name")
+@click.argument("operation", required=False)
+@click.option(
+    "--json", "arguments", default="{}", show_default=True, help="The operation's arguments as a JSON object."
+)
+@click.option(
+    "--purpose", default=None, help="Why you call it (recorded in the audit trail); required for a call."
+)
+def call(name: str, operation: str | None, arguments: str, purpose: str | None) -> None:
+    """Call one OPERATION of instance NAME by hand and print the canonical answer as JSON.
+
+    Without OPERATION, lists the operations and their parameters. A call reaches the real vendor
+    (or the configured simulator) with the instance's credentials, goes through the same retries,
+    limits and call log as the CRM's own calls, and is audited as the operator's, with its purpose.
+    """
+    try:
+        parsed = json.loads(arguments)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc.msg}", param_hint="--json") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("expected a JSON object of named arguments", param_hint="--json")
+    if operation is not None and not (purpose or "").strip():
+        raise click.UsageError("--purpose is required: say why this vendor call is made (it is audited)")
+
+    async def work(runtime: Runtime) -> Any:
+        async with runtime.sessions() as session, session.begin():
+            connector = await runtime.instances.connector(session, name)
+            if operation is None:
+                return {op: str(sig) for op, sig in port_operations(connector).items()}
+            await audit.record(
+                session,
+                Actor.operator(),
+                "connectors.call",
+                target_type="connector_instance",
+                target_id=name,
+                after={
+                    "operation": operation,
+                    "arguments": sorted(parsed),
+                    "purpose": (purpose or "").strip(),
+                },
+            )
+        answer = await call_operation(connector, operation, parsed)
+        return answer.model_dump(mode="json") if hasattr(answer, "model_dump") else answer
+
+    echo_json(run_with_runtime(work, errors=(InstanceError, CallRefused, ConnectorError)))
