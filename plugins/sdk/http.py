@@ -49,7 +49,7 @@ from .config import HttpConnectorConfig, secret_values
 from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
 from .limits import Limiter
-from .masking import Masker, declared_sensitive
+from .masking import Masker, declared_patterns, declared_sensitive
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, classify_status
 from .state import SharedState
 
@@ -86,6 +86,9 @@ class HttpConnector(Connector):
     A subclass adds to its bases' declarations. See :mod:`plugins.sdk.masking`."""
     sensitive_headers: ClassVar[tuple[str, ...]] = ()
     """Credential headers under names the defaults miss (``X-Partner-Id``); see ``sensitive_fields``."""
+    sensitive_patterns: ClassVar[tuple[str, ...]] = ()
+    """Regular expressions for personal data the built-in patterns miss (a passport number, a
+    vendor's customer id): every match is masked wherever the call log or a log line records it."""
 
     config: HttpConnectorConfig
 
@@ -165,6 +168,7 @@ class HttpConnector(Connector):
             [*secret_values(config), *auth.secrets],
             fields=fields | set(auth.sensitive_fields),
             headers=headers | set(auth.sensitive_headers),
+            patterns=declared_patterns(type(self)),
         )
         install_log_filter(self.masker)
 

@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_BODY_LIMIT",
     "MASK",
     "Masker",
+    "declared_patterns",
     "declared_sensitive",
     "is_sensitive_name",
     "mask_headers",
@@ -156,6 +157,8 @@ class Masker:
         fields: JSON keys (at any depth), form fields and query parameters the connector declares
             sensitive, beyond the credential-like names masked anyway; matched case-insensitively.
         headers: header names the connector declares sensitive, beyond the credential-like ones.
+        patterns: regular expressions whose matches are masked everywhere, for personal data the
+            built-in patterns (resident ID, mobile, bank card) do not know.
         body_limit: bodies longer than this many characters (after masking) are truncated.
     """
 
@@ -165,8 +168,10 @@ class Masker:
         *,
         fields: Iterable[str] = (),
         headers: Iterable[str] = (),
+        patterns: Iterable[str | re.Pattern[str]] = (),
         body_limit: int = DEFAULT_BODY_LIMIT,
     ) -> None:
+        self.patterns = tuple(p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns)
         # Longest first, so a secret containing another is replaced whole.
         self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
         # Raw and URL-encoded forms, computed once: masking runs on every attempt's hot path.
@@ -256,6 +261,8 @@ class Masker:
                 text = text.replace(variant, MASK)
         if self._declared_in_text:
             text = self._declared_in_text[2].sub(rf"\g<1>{MASK}\g<2>", text)
+        for pattern in self.patterns:
+            text = pattern.sub(MASK, text)
         return mask_pii(text)
 
     def url(self, url: str, values: tuple[str, ...] = ()) -> str:
@@ -305,6 +312,14 @@ class Masker:
         for pattern in self._declared_in_text[:2]:
             text = pattern.sub(rf"\g<1>{MASK}\g<2>", text)
         return text
+
+
+def declared_patterns(cls: type) -> tuple[str, ...]:
+    """``sensitive_patterns`` declared by ``cls`` and all its bases (a subclass adds to them)."""
+    found: dict[str, None] = {}
+    for klass in cls.__mro__:
+        found.update(dict.fromkeys(vars(klass).get("sensitive_patterns", ())))
+    return tuple(found)
 
 
 def declared_sensitive(cls: type) -> tuple[frozenset[str], frozenset[str]]:

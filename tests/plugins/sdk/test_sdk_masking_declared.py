@@ -143,3 +143,32 @@ def test_is_sensitive_name_covers_sessions() -> None:
         assert is_sensitive_name(name), name
     for name in ("idempotency_key", "caseNo", "page"):
         assert not is_sensitive_name(name), name
+
+
+class WithPassports(DemoConnector):
+    sensitive_patterns: ClassVar[tuple[str, ...]] = (r"\bE\d{8}\b",)  # a PRC passport number
+
+
+class WithMorePatterns(WithPassports):
+    sensitive_patterns: ClassVar[tuple[str, ...]] = (r"\bCUST-\d{6}\b",)
+
+
+async def test_declared_patterns_mask_personal_data_the_built_ins_do_not_know(
+    make: Factory, router: respx.MockRouter, recorder: MemoryCallRecorder
+) -> None:
+    router.post(url__startswith=REPORT).mock(
+        return_value=httpx.Response(
+            200, json={"holder": "passport E12345678", "ref": "CUST-004711", "n": 12345678}
+        )
+    )
+    await make(WithMorePatterns).request(
+        "POST", "/reports", operation="search", params={"q": "E87654321"}, json={"passport": "E12345678"}
+    )
+    text = everything(recorder)
+    assert "E12345678" not in text and "E87654321" not in text and "CUST-004711" not in text
+    assert "12345678" in (recorder.records[0].response_body or "")  # a plain number is left alone
+
+
+def test_a_masker_without_patterns_leaves_such_values_readable() -> None:
+    assert "E12345678" in Masker().text("passport E12345678")
+    assert "E12345678" not in Masker(patterns=[r"\bE\d{8}\b"]).text("passport E12345678")
