@@ -20,7 +20,8 @@ from core.access import service as access
 from core.access.repository import role_by_name
 from hub.runtime import Runtime
 
-from .common import echo_json, run_with_runtime
+from .common import run_with_runtime
+from .output import echo_json, echo_table, json_option
 
 __all__ = ["branches", "roles", "tokens", "users"]
 
@@ -50,7 +51,7 @@ def add_branch(code: str, name: str, parent: str | None) -> None:
 
 
 @branches.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def list_branches(as_json: bool) -> None:
     """Print the branch tree."""
 
@@ -63,8 +64,11 @@ def list_branches(as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    for row in rows:
-        click.echo("  " * row["depth"] + f"{row['code']}  {row['name']}")
+    echo_table(
+        ["CODE", "NAME", "LEVEL"],
+        [["  " * row["depth"] + row["code"], row["name"], row["depth"]] for row in rows],
+        empty="no branches; add the head office with `lendhub branches add CODE --name NAME`",
+    )
 
 
 def _read_password() -> str:

@@ -7,10 +7,9 @@ a one-line ``click`` error with exit status 1, so no command prints a traceback 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import click
 
@@ -21,6 +20,8 @@ from hub.database import DatabaseUnavailable
 from hub.runtime import Runtime
 from hub.settings import SettingsError, load_settings
 from plugins.manager import PluginLoadError
+
+from .output import echo_json
 
 __all__ = [
     "cli_language",
@@ -101,11 +102,6 @@ def cli_language() -> str:
         if value and value not in ("C", "POSIX", "C.UTF-8"):
             return negotiate(value.split(".")[0].replace("_", "-"))
     return negotiate(None)
-
-
-def echo_json(data: Any) -> None:
-    """Print ``data`` as indented JSON, Chinese text left readable."""
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def parse_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:

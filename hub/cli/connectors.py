@@ -22,7 +22,8 @@ from plugins.instance_owners import OwnerConfirmation, confirm_owner
 from plugins.instances import InstanceError
 from plugins.port_calls import CallRefused, call_operation, port_operations
 
-from .common import echo_json, parse_pairs, run_with_runtime
+from .common import parse_pairs, run_with_runtime
+from .output import echo_json, echo_table, json_option
 
 __all__ = ["connectors"]
 
@@ -39,7 +40,7 @@ def connectors() -> None:
 
 
 @connectors.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def list_instances(as_json: bool) -> None:
     """List configured instances (secrets shown as ***) and the connectors file's skipped entries."""
 
@@ -54,16 +55,21 @@ def list_instances(as_json: bool) -> None:
     if as_json:
         echo_json(described)
         return
-    if not described:
-        click.echo("no connector instances; add one with `lendhub connectors add`")
-    for item in described:
-        state = "enabled" if item["enabled"] else "disabled"
-        if not item["available"]:
-            state += ", connector not loaded"
-        if item["owner_change"]:
-            change = item["owner_change"]
-            state += f", OWNER CHANGED {change['configured']} → {change['current']}, unusable until confirmed"
-        click.echo(f"{item['name']}  {item['connector']}  ({item['capability']}, {state})")
+    echo_table(
+        ["NAME", "CONNECTOR", "CAPABILITY", "STATE"],
+        [[item["name"], item["connector"], item["capability"], _state(item)] for item in described],
+        empty="no connector instances; add one with `lendhub connectors add`",
+    )
+
+
+def _state(item: dict[str, Any]) -> str:
+    state = "enabled" if item["enabled"] else "disabled"
+    if not item["available"]:
+        state += ", connector not loaded"
+    if item["owner_change"]:
+        change = item["owner_change"]
+        state += f", OWNER CHANGED {change['configured']} → {change['current']}, unusable until confirmed"
+    return state
 
 
 @connectors.command("add")

@@ -34,7 +34,8 @@ from hub.outbound.ssrf import AllowList, TargetRefused, TargetUnresolvable, reso
 from hub.runtime import Runtime
 from schemas.api.subscriptions import DeliveryRead
 
-from .common import echo_json, run_with_runtime
+from .common import run_with_runtime
+from .output import echo_json, echo_secret, echo_table, iso, json_option
 
 __all__ = ["subscriptions"]
 
@@ -69,7 +70,10 @@ async def _audit(session: AsyncSession, verb: str, name: str, after: dict[str, A
 @click.option("--event", "events", multiple=True, required=True, help="Event type, 'loan.*' prefix, or '*'.")
 @click.option("--description", default=None)
 @click.option("--disabled", is_flag=True, help="Add it disabled.")
-def add(name: str, url: str, events: tuple[str, ...], description: str | None, disabled: bool) -> None:
+@json_option
+def add(
+    name: str, url: str, events: tuple[str, ...], description: str | None, disabled: bool, as_json: bool
+) -> None:
     """Add subscription NAME; prints its whsec_ secret, which is not shown again."""
 
     async def work(runtime: Runtime) -> dict[str, Any]:
@@ -89,12 +93,18 @@ def add(name: str, url: str, events: tuple[str, ...], description: str | None, d
             return {**described, "secret": secret}
 
     created = _run(work)
-    echo_json(created)
-    click.echo("Give the secret to the partner now; it is not shown again.", err=True)
+    if as_json:
+        echo_json(created)
+        click.echo("secret shown once — give it to the partner now; it is not shown again", err=True)
+        return
+    click.echo(
+        f"subscription {created['name']} added: {created['url']} ({', '.join(created['event_types'])})"
+    )
+    echo_secret("secret", created["secret"], "give it to the partner now; it is not shown again")
 
 
 @subscriptions.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def list_all(as_json: bool) -> None:
     """List subscriptions."""
 
@@ -106,11 +116,20 @@ def list_all(as_json: bool) -> None:
     if as_json:
         echo_json(found)
         return
-    if not found:
-        click.echo("no webhook subscriptions; add one with `lendhub webhooks subscriptions add`")
-    for item in found:
-        state = "enabled" if item["enabled"] else f"disabled: {item['disabled_reason']}"
-        click.echo(f"{item['name']}  {item['url']}  [{', '.join(item['event_types'])}]  ({state})")
+    echo_table(
+        ["NAME", "URL", "EVENTS", "STATE", "FAILURES"],
+        [
+            [
+                item["name"],
+                item["url"],
+                ", ".join(item["event_types"]),
+                "enabled" if item["enabled"] else f"disabled: {item['disabled_reason']}",
+                item["consecutive_failures"],
+            ]
+            for item in found
+        ],
+        empty="no webhook subscriptions; add one with `lendhub webhooks subscriptions add`",
+    )
 
 
 @subscriptions.command("disable")
@@ -147,7 +166,8 @@ def enable(name: str) -> None:
 @click.option(
     "--overlap-hours", default=24.0, show_default=True, help="How long the old secret keeps signing."
 )
-def rotate(name: str, overlap_hours: float) -> None:
+@json_option
+def rotate(name: str, overlap_hours: float, as_json: bool) -> None:
     """Give NAME a new secret (printed once); the old one signs too during the overlap."""
     if not 0 <= overlap_hours <= 720:
         raise click.BadParameter("between 0 and 720", param_hint="--overlap-hours")
@@ -163,7 +183,15 @@ def rotate(name: str, overlap_hours: float) -> None:
                 "previous_secret_expires_at": row.previous_secret_expires_at,
             }
 
-    echo_json(_run(work))
+    rotated = _run(work)
+    if as_json:
+        echo_json(rotated)
+        click.echo("secret shown once — give it to the partner now", err=True)
+        return
+    until = iso(rotated["previous_secret_expires_at"])
+    echo_secret(
+        "secret", rotated["secret"], f"give it to the partner; the previous one also signs until {until}"
+    )
 
 
 @subscriptions.command("retire-secret")
@@ -185,7 +213,7 @@ def retire(name: str) -> None:
 @click.argument("name")
 @click.option("--status", type=click.Choice([s.value for s in DeliveryStatus]), default=None)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option
 def deliveries(name: str, status: str | None, limit: int, as_json: bool) -> None:
     """NAME's latest deliveries, newest first."""
 
@@ -199,14 +227,22 @@ def deliveries(name: str, status: str | None, limit: int, as_json: bool) -> None
     if as_json:
         echo_json(found)
         return
-    if not found:
-        click.echo(f"{name}: no deliveries")
-    for item in found:
-        code = item["last_status_code"] if item["last_status_code"] is not None else "-"
-        click.echo(
-            f"{item['id']}  {item['event_type']}  {item['status']}  attempts={item['attempts']}  "
-            f"last={code}  {item['last_error'] or ''}".rstrip()
-        )
+    echo_table(
+        ["ID", "EVENT", "STATUS", "ATTEMPTS", "LAST STATUS", "LAST ERROR", "CREATED"],
+        [
+            [
+                i["id"],
+                i["event_type"],
+                i["status"],
+                i["attempts"],
+                i["last_status_code"],
+                i["last_error"],
+                i["created_at"],
+            ]
+            for i in found
+        ],
+        empty=f"{name}: no deliveries",
+    )
 
 
 @subscriptions.command("redeliver")

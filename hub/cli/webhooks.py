@@ -26,7 +26,8 @@ from hub.webhooks.service import InboxConflict, InboxNotFound, ReplayRefused, We
 from hub.webhooks.sources import SourceInstanceError, secret_field_kinds
 from schemas.api.webhooks import InboxEventRead
 
-from .common import echo_json, parse_pairs, run_with_runtime, start_runtime
+from .common import parse_pairs, run_with_runtime, start_runtime
+from .output import echo_json, echo_secret, echo_table, json_option
 
 __all__ = ["webhooks"]
 
@@ -77,6 +78,10 @@ def _since(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _rows(items: list[dict[str, Any]], *keys: str) -> list[list[Any]]:
+    return [[item.get(key) for key in keys] for item in items]
+
+
 @click.group("webhooks")
 def webhooks() -> None:
     """Partner webhook endpoints, their secrets, the inbox and its dead letters."""
@@ -106,8 +111,7 @@ def add_source(name: str, scheme: str, settings_: tuple[str, ...], base_url: str
     path, secret = _run(work, commit=True)
     click.echo(f"url: {base_url.rstrip('/')}{path}")
     if secret:
-        click.echo(f"secret: {secret}")
-        click.echo("Give the secret to the partner now; it is not shown again.")
+        echo_secret("secret", secret, "give it to the partner now; it is not shown again")
 
 
 @webhooks.command("rotate-secret")
@@ -121,8 +125,11 @@ def rotate_secret(name: str, scheme: str) -> None:
         await _audit(session, "webhooks.source_rotate", "webhook_source_instance", f"{scheme}/{name}")
         return secret
 
-    click.echo(f"secret: {_run(work, commit=True)}")
-    click.echo("Both secrets verify now; run retire-secret once the partner signs with the new one.")
+    echo_secret(
+        "secret",
+        _run(work, commit=True),
+        "both secrets verify now; run retire-secret once the partner signs with the new one",
+    )
 
 
 @webhooks.command("retire-secret")
@@ -140,13 +147,25 @@ def retire_secret(name: str, scheme: str) -> None:
 
 
 @webhooks.command("sources")
-def sources() -> None:
-    """List the configured endpoints (secrets masked) as JSON."""
+@json_option
+def sources(as_json: bool) -> None:
+    """List the configured endpoints (secrets masked)."""
 
     async def work(service: WebhookService, session: AsyncSession) -> list[dict[str, Any]]:
         return [service.sources.describe(row) for row in await service.sources.list(session)]
 
-    echo_json(_run(work))
+    found = _run(work)
+    if as_json:
+        echo_json(found)
+        return
+    echo_table(
+        ["SOURCE", "NAME", "ENABLED", "SECRETS", "CREATED"],
+        [
+            [i["source"], i["name"], i["enabled"], i.get("secrets_active", "-"), i.get("created_at")]
+            for i in found
+        ],
+        empty="no webhook endpoints; add one with `lendhub webhooks add-source`",
+    )
 
 
 @webhooks.command("inbox")
@@ -154,9 +173,12 @@ def sources() -> None:
 @click.option("--source", help="Only this webhook source.")
 @click.option("--instance", help="Only this instance.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0)
-def inbox(status: str | None, source: str | None, instance: str | None, limit: int, offset: int) -> None:
-    """List inbox events, oldest first, as JSON (payloads left out)."""
+@click.option("--offset", type=click.IntRange(0, 1_000_000), default=0)
+@json_option
+def inbox(
+    status: str | None, source: str | None, instance: str | None, limit: int, offset: int, as_json: bool
+) -> None:
+    """List inbox events, oldest first (payloads left out)."""
 
     async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
         rows, total = await service.page(
@@ -165,7 +187,29 @@ def inbox(status: str | None, source: str | None, instance: str | None, limit: i
         items = [InboxEventRead.model_validate(row, from_attributes=True).model_dump() for row in rows]
         return {"items": items, "total": total, "limit": limit, "offset": offset}
 
-    echo_json(_run(work))
+    page = _run(work)
+    if as_json:
+        echo_json(page)
+        return
+    echo_table(
+        ["ID", "SOURCE", "INSTANCE", "EVENT", "TYPE", "STATUS", "ATTEMPTS", "RECEIVED"],
+        [
+            [
+                i["id"],
+                i["source"],
+                i["instance"],
+                i["event_id"],
+                i["event_type"],
+                i["status"],
+                i["attempts"],
+                i["created_at"],
+            ]
+            for i in page["items"]
+        ],
+        empty="no inbox events match",
+    )
+    if page["total"] > len(page["items"]):
+        click.echo(f"{len(page['items'])} of {page['total']} shown (--limit, --offset)", err=True)
 
 
 @webhooks.command("show")
@@ -242,10 +286,28 @@ def discard(inbox_id: str, reason: str) -> None:
 
 
 @webhooks.command("stats")
-def stats() -> None:
-    """Inbox events per source, instance and status; refusals per reason. JSON."""
+@json_option
+def stats(as_json: bool) -> None:
+    """Inbox events per source, instance and status; refusals per reason."""
 
     async def work(service: WebhookService, session: AsyncSession) -> dict[str, Any]:
         return {"inbox": await service.status_counts(session), "refusals": await service.refusals(session)}
 
-    echo_json(_run(work))
+    counts = _run(work)
+    if as_json:
+        echo_json(counts)
+        return
+    echo_table(
+        ["SOURCE", "INSTANCE", "STATUS", "EVENTS"],
+        _rows(counts["inbox"], "source", "instance", "status", "count"),
+        empty="the inbox is empty",
+    )
+    click.echo()
+    echo_table(
+        ["SOURCE", "INSTANCE", "REFUSED BECAUSE", "COUNT", "LAST"],
+        [
+            [r.get("source"), r.get("instance"), r.get("reason"), r.get("count"), r.get("last_at")]
+            for r in counts["refusals"]
+        ],
+        empty="no refusals",
+    )

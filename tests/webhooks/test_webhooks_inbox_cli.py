@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -39,15 +40,21 @@ def test_add_source_prints_url_and_a_secret_once_then_rotates(cli):
     added = cli("add-source", "acme", "--scheme", "stub-hmac", "--base-url", "https://crm.example.cn")
     assert added.exit_code == 0, added.output
     assert "url: https://crm.example.cn/webhooks/stub-hmac/acme" in added.output
-    [secret] = [line.split(": ", 1)[1] for line in added.output.splitlines() if line.startswith("secret: ")]
+    [secret] = [
+        line.split(": ", 1)[1]
+        for line in added.output.splitlines()
+        if line.startswith("secret (shown only now): ")
+    ]
     assert secret.startswith("whsec_")
-    listed = cli("sources")
-    assert listed.exit_code == 0 and secret not in listed.output
+    table = cli("sources")
+    assert table.exit_code == 0 and secret not in table.output
+    assert table.output.split()[:5] == ["SOURCE", "NAME", "ENABLED", "SECRETS", "CREATED"]
+    listed = cli("sources", "--json")
     [item] = json.loads(listed.output)
     assert (item["name"], item["secrets_active"]) == ("acme", 1)
     rotated = cli("rotate-secret", "acme", "--scheme", "stub-hmac")
     assert rotated.exit_code == 0 and "whsec_" in rotated.output and secret not in rotated.output
-    assert json.loads(cli("sources").output)[0]["secrets_active"] == 2
+    assert json.loads(cli("sources", "--json").output)[0]["secrets_active"] == 2
     retired = cli("retire-secret", "acme", "--scheme", "stub-hmac")
     assert "secrets active: 1" in retired.output
     again = cli("add-source", "acme", "--scheme", "stub-hmac")
@@ -58,8 +65,8 @@ def test_add_source_prints_url_and_a_secret_once_then_rotates(cli):
 
 def test_add_source_takes_config_fields_and_names_invalid_ones_without_echoing(cli):
     result = cli("add-source", "tuned", "--scheme", "stub-hmac", "--set", "tolerance_ms=1000")
-    assert result.exit_code == 0 and "secret: whsec_" in result.output
-    assert json.loads(cli("sources").output)[0]["config"]["tolerance_ms"] == 1000
+    assert result.exit_code == 0 and "secret (shown only now): whsec_" in result.output
+    assert json.loads(cli("sources", "--json").output)[0]["config"]["tolerance_ms"] == 1000
     given = cli("add-source", "given", "--scheme", "stub-hmac", "--set", "secrets=hunter2")
     assert given.exit_code == 1 and "secrets" in given.output and "hunter2" not in given.output
     bad = cli("add-source", "given", "--scheme", "stub-hmac", "--set", "oops")
@@ -93,7 +100,7 @@ async def test_inbox_show_replay_discard_and_stats(engine, database_url, tmp_pat
             None, lambda: CliRunner().invoke(webhooks, list(args), catch_exceptions=False)
         )
 
-    listed = await cli("inbox", "--status", "received", "--source", "stub-hmac")
+    listed = await cli("inbox", "--status", "received", "--source", "stub-hmac", "--json")
     assert listed.exit_code == 0, listed.output
     items = json.loads(listed.output)["items"]
     assert [i["event_id"] for i in items] == ["c0", "c1"]
@@ -115,6 +122,19 @@ async def test_inbox_show_replay_discard_and_stats(engine, database_url, tmp_pat
     assert bad_since.exit_code == 2
     missing = await cli("show", "nope")
     assert missing.exit_code == 1 and "no inbox event" in missing.output
-    stats = json.loads((await cli("stats")).output)
+    inbox_table = (await cli("inbox")).output
+    assert inbox_table.split()[:8] == [
+        "ID",
+        "SOURCE",
+        "INSTANCE",
+        "EVENT",
+        "TYPE",
+        "STATUS",
+        "ATTEMPTS",
+        "RECEIVED",
+    ]
+    assert re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", inbox_table)  # ISO 8601 UTC, as in JSON
+    assert "REFUSED BECAUSE" in (await cli("stats")).output
+    stats = json.loads((await cli("stats", "--json")).output)
     assert {(r["status"], r["count"]) for r in stats["inbox"]} == {("received", 2)}
     assert stats["refusals"][0]["reason"] == "webhook-signature-invalid"

@@ -29,26 +29,40 @@ def cli(engine, database_url, monkeypatch, tmp_path):
 
 def test_add_list_disable_enable_rotate_and_deliveries(cli):
     added = cli(
-        "add", "partner-a", "--url", "http://127.0.0.1:9/hook", "--event", "loan.*", "--event", "repayment_*"
+        "add",
+        "partner-a",
+        "--url",
+        "http://127.0.0.1:9/hook",
+        "--event",
+        "loan.*",
+        "--event",
+        "repayment_*",
+        "--json",
     )
     assert added.exit_code == 0, added.output
     created = json.loads(added.stdout)
     assert created["secret"].startswith("whsec_") and created["event_types"] == ["loan.*", "repayment_*"]
     assert "not shown again" in added.stderr
+    human = cli("add", "partner-b", "--url", "http://127.0.0.1:9/b", "--event", "*")
+    assert human.exit_code == 0 and "secret (shown only now): whsec_" in human.stdout
 
     listed = cli("list", "--json")
     assert listed.exit_code == 0 and created["secret"] not in listed.output
-    assert [item["name"] for item in json.loads(listed.output)] == ["partner-a"]
-    assert "partner-a  http://127.0.0.1:9/hook  [loan.*, repayment_*]  (enabled)" in cli("list").output
+    assert [item["name"] for item in json.loads(listed.output)] == ["partner-a", "partner-b"]
+    row = next(line for line in cli("list").output.splitlines() if line.startswith("partner-a"))
+    assert row.split()[:2] == ["partner-a", "http://127.0.0.1:9/hook"] and "loan.*, repayment_*" in row
+    assert "enabled" in row
 
     assert cli("disable", "partner-a", "--reason", "partner asked").exit_code == 0
-    assert "(disabled: partner asked)" in cli("list").output
+    assert "disabled: partner asked" in cli("list").output
     assert cli("enable", "partner-a").exit_code == 0
-    assert "(enabled)" in cli("list").output
+    assert "disabled" not in cli("list").output.split("partner-a", 1)[1].splitlines()[0]
 
-    rotated = cli("rotate-secret", "partner-a", "--overlap-hours", "1")
+    rotated = cli("rotate-secret", "partner-a", "--overlap-hours", "1", "--json")
     assert rotated.exit_code == 0
-    assert json.loads(rotated.output)["secret"] not in (created["secret"], "")
+    assert json.loads(rotated.stdout)["secret"] not in (created["secret"], "")
+    shown = cli("rotate-secret", "partner-a", "--overlap-hours", "1")
+    assert "secret (shown only now): whsec_" in shown.stdout
     assert "previous secret retired" in cli("retire-secret", "partner-a").output
     assert "no rotation was in progress" in cli("retire-secret", "partner-a").output
 
