@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pytest
-
 from connectors.dingtalk.connector import DingTalkApproval
 from connectors.dingtalk.simulator import SANDBOX_CONFIG, SANDBOX_INSTANCES, SANDBOX_PROCESS_CODE
 from plugins.sdk.sandbox import CLEAN_BORROWER
+from plugins.testing import ConnectorTestSuite
 from schemas.canonical.oa import ApprovalInstance, ApprovalRequest
 
-suite = pytest.importorskip("plugins.testing.suite", reason="the conformance kit is not written yet")
 
-
-class TestDingTalkConformance(suite.ConnectorTestSuite):  # type: ignore[misc,name-defined]
+class TestDingTalkConformance(ConnectorTestSuite):
     connector = DingTalkApproval
     config: ClassVar[dict[str, Any]] = dict(SANDBOX_CONFIG)
     simulator_options: ClassVar[dict[str, Any]] = {}

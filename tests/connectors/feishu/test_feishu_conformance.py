@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pytest
-
 from connectors.feishu.connector import FeishuApproval
 from connectors.feishu.simulator import SANDBOX_APPROVAL_CODE, SANDBOX_CONFIG, SANDBOX_INSTANCES
 from plugins.sdk.sandbox import CLEAN_BORROWER
+from plugins.testing import ConnectorTestSuite
 from schemas.canonical.oa import ApprovalInstance, ApprovalRequest
 
-suite = pytest.importorskip("plugins.testing.suite", reason="the conformance kit is not written yet")
 
-
-class TestFeishuConformance(suite.ConnectorTestSuite):  # type: ignore[misc,name-defined]
+class TestFeishuConformance(ConnectorTestSuite):
     connector = FeishuApproval
     config: ClassVar[dict[str, Any]] = dict(SANDBOX_CONFIG)
     simulator_options: ClassVar[dict[str, Any]] = {}
