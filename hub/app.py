@@ -15,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from plugins.manager import PluginHost, make_plugin_manager
 
+from .api.openapi import install_openapi
 from .api.problems import install_problem_handlers
 from .api.routes import access, audit, auth, connectors, health, plugins
 from .api.security import GuardMiddleware
@@ -88,4 +89,5 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(subscriptions.router)
     for registered in host.routers:
         app.include_router(registered.obj)
+    install_openapi(app, open_paths={("POST", "/api/auth/token")})
     return app
