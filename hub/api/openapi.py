@@ -50,9 +50,9 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 def _codes(path: str, method: str, open_route: bool) -> list[str]:
-    codes = ["400", "422", "500"]
+    codes = ["400", "401", "422", "500"]  # an open route (sign-in) refuses bad credentials with 401
     if not open_route:
-        codes += ["401", "403"]
+        codes.append("403")
     if "{" in path or method in _CHANGES:
         codes += ["404", "409"]
     if method in _CHANGES:
