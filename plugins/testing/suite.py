@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import httpx
 import pytest
+import yaml
 from pydantic import BaseModel, SecretBytes, SecretStr
 
 from plugins.sdk import (
@@ -52,6 +53,7 @@ from plugins.sdk.config import secret_values
 from plugins.validation import connector_problems
 from schemas.canonical.common import CanonicalModel
 
+from .evidence import unbacked_claims
 from .quality import validate_quality_file
 from .server import ServedApp, serve_app
 
@@ -306,7 +308,19 @@ class ConnectorTestSuite:
                 problems.append(f"{name} missing beside {inspect.getfile(cls)}")
         if (folder / "quality.yaml").is_file():
             problems += validate_quality_file(folder / "quality.yaml")
+            problems += self._unbacked(folder / "quality.yaml")
         assert not problems, "\n".join(problems)
+
+    def _unbacked(self, path: Path) -> list[str]:
+        """Rules ``quality.yaml`` marks done that this suite's own skips or the class contradict."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        rules = data.get("rules") if isinstance(data, dict) else None
+        if not isinstance(rules, dict):
+            return []  # validate_quality_file reports the malformed file
+        skipped = dict(self.skip_checks)
+        if self.vendorless.strip():
+            skipped.update(dict.fromkeys(HTTP_CHECKS, self.vendorless))
+        return [f"{path}: {problem}" for problem in unbacked_claims(rules, self.connector, skipped)]
 
     def _simulator_problems(self) -> list[str]:
         target = self.connector.simulator

@@ -108,3 +108,32 @@ def test_example_from_the_brief_is_valid(tmp_path: Path) -> None:
     path = tmp_path / "quality.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     assert validate_quality_file(path) == []
+
+
+def test_a_done_claim_is_backed_by_the_suite_and_the_class() -> None:
+    from kitvendor.connector import KitBureau
+
+    from plugins.testing.evidence import RULE_EVIDENCE, unbacked_claims
+    from plugins.testing.quality import RULES
+
+    assert set(RULE_EVIDENCE) == {rule for rules in RULES.values() for rule in rules}  # every rule defined
+    claims = {"retry-after": "done", "error-mapping": "done", "check-connection": "done", "metadata": "done"}
+    skipped = {"test_retry_after_is_honoured": "the vendor sends no Retry-After"}
+    problems = unbacked_claims(claims, KitBureau, skipped)
+    assert any("'retry-after' is done but the suite skips test_retry_after_is_honoured" in p for p in problems)
+    assert not any("error-mapping" in p for p in problems)  # nothing of it is skipped
+    assert unbacked_claims({"retry-after": "todo"}, KitBureau, skipped) == []  # only done claims need backing
+
+
+def test_an_unimplemented_check_connection_or_faultless_simulator_cannot_be_claimed() -> None:
+    from plugins.sdk import ConnectorInfo
+    from plugins.testing.evidence import unbacked_claims
+
+    class Bare:  # no check_connection of its own, no simulator
+        info = ConnectorInfo
+        simulator = None
+
+    problems = unbacked_claims(
+        {"check-connection": "done", "fault-injection-tests": "done", "simulator": "done"}, Bare, {}
+    )
+    assert len(problems) == 3
