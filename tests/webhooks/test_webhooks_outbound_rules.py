@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from datetime import UTC, datetime
 
@@ -216,3 +217,74 @@ def test_every_active_secret_signs_and_each_verifies_with_the_official_library()
         Webhook(generate_secret()).verify(body, headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(new).verify(body + b" ", headers)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user@example.com/hook",  # a username alone
+        "http://:pw@example.com/hook",  # a password alone
+        "http://user:@example.com/hook",
+        "http://@example.com/hook",  # an empty userinfo still names credentials
+    ],
+)
+async def test_ssrf_guard_refuses_any_userinfo_before_resolving(url):
+    with pytest.raises(TargetRefused, match="credentials"):
+        await resolve_target(url, AllowList.from_setting("*"))
+
+
+@pytest.mark.parametrize(
+    ("url", "scheme", "port"),
+    [
+        ("http://93.184.216.34/hook", "http", 80),
+        ("https://93.184.216.34/hook", "https", 443),
+        ("HTTPS://93.184.216.34/hook", "https", 443),
+        ("http://93.184.216.34:443/hook", "http", 443),
+        ("https://93.184.216.34:80/hook", "https", 80),
+        ("https://[2606:4700:4700::1111]/hook", "https", 443),
+        ("http://[2606:4700:4700::1111]:8443/hook", "http", 8443),
+    ],
+)
+async def test_ssrf_guard_default_ports_follow_the_scheme_and_explicit_ports_win(url, scheme, port):
+    target = await resolve_target(url, AllowList())
+    assert (target.scheme, target.port) == (scheme, port)
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("http://[fe80::1%25eth0]/hook", "link-local"),
+        ("http://[::1%25lo]:9000/hook", "loopback"),
+        ("http://[fd00:ec2::254%25eth0]/", "private"),
+        ("http://[fc00::5%251]/hook", "private"),
+    ],
+)
+async def test_ssrf_guard_judges_ipv6_literals_with_a_scope_id_by_their_address(url, words):
+    with pytest.raises(TargetRefused) as caught:
+        await resolve_target(url, AllowList())
+    assert words in str(caught.value)
+
+
+async def test_ssrf_guard_network_allow_list_covers_scoped_ipv6_literals():
+    target = await resolve_target("http://[fe80::1%25eth0]/hook", AllowList.from_setting("fe80::/10"))
+    assert target.port == 80
+    with pytest.raises(TargetRefused):
+        await resolve_target("http://[fe80::1%25eth0]/hook", AllowList.from_setting("fc00::/7"))
+
+
+def _resolver(*addresses):
+    async def getaddrinfo(host, port, **kwargs):
+        return [(10, 1, 6, "", (address, port, 0, 3)) for address in addresses]
+
+    return getaddrinfo
+
+
+async def test_ssrf_guard_strips_the_scope_id_from_resolved_addresses(monkeypatch):
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(loop, "getaddrinfo", _resolver("fe80::1%eth0", "fe80::1%eth1"))
+    with pytest.raises(TargetRefused) as caught:
+        await resolve_target("https://partner.example/hook", AllowList())
+    assert "partner.example resolves to fe80::1, which is a link-local address" in str(caught.value)
+    target = await resolve_target("https://partner.example/hook", AllowList.from_setting("partner.example"))
+    assert target.addresses == ("fe80::1",)
+    assert target.port == 443

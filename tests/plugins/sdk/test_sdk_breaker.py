@@ -9,6 +9,7 @@ from sdk_helpers import Factory, FakeClock
 
 from plugins.sdk import CircuitOpen, InvalidRequest, MemoryBreakerStore, NotFound, TransientError
 from plugins.sdk.breaker import CircuitBreaker
+from plugins.sdk.state import BreakerState
 
 REPORT = "https://api.demo.test/v1/reports"
 
@@ -106,3 +107,91 @@ async def test_snapshot_as_dict_is_json_ready() -> None:
     await breaker.record(TransientError("x"))
     data = (await breaker.snapshot()).as_dict()
     assert data["state"] == "open" and data["failures"] == 1 and isinstance(data["opened_at"], str)
+
+
+def make_breaker(store: MemoryBreakerStore, key: str, now: list[float], **kw: float) -> CircuitBreaker:
+    return CircuitBreaker(
+        store,
+        key,
+        failure_threshold=int(kw.get("failure_threshold", 1)),
+        cooldown=kw.get("cooldown", 10),
+        probe_ttl=kw.get("probe_ttl", 20),
+        clock=lambda: now[0],
+    )
+
+
+async def test_two_breakers_in_one_store_keep_separate_state() -> None:
+    store = MemoryBreakerStore()
+    now = [1000.0]
+    down = make_breaker(store, "demo:down", now, failure_threshold=2)
+    up = make_breaker(store, "demo:up", now, failure_threshold=2)
+    await down.record(TransientError("x"))
+    await up.record(None)  # a success on one instance must not wipe the other's count
+    await down.record(TransientError("x"))
+    assert (await down.snapshot()).state == "open"
+    up_snapshot = await up.snapshot()
+    assert (up_snapshot.state, up_snapshot.failures) == ("closed", 0)
+    assert await up.acquire() is False
+    with pytest.raises(CircuitOpen):
+        await down.acquire()
+
+
+async def test_retry_after_is_zero_while_closed_even_with_failures() -> None:
+    now = [1000.0]
+    breaker = make_breaker(MemoryBreakerStore(), "k", now, failure_threshold=3, cooldown=30)
+    await breaker.record(TransientError("x"))
+    await breaker.record(TransientError("x"))
+    snapshot = await breaker.snapshot()
+    assert (snapshot.state, snapshot.failures, snapshot.retry_after) == ("closed", 2, 0.0)
+    assert snapshot.opened_at is None
+
+
+class RememberingStore(MemoryBreakerStore):
+    """A store that, as the BreakerState contract allows, remembers when the breaker last opened."""
+
+    def __init__(self, state: BreakerState) -> None:
+        super().__init__()
+        self.state = state
+
+    async def get(self, key: str) -> BreakerState:
+        return self.state
+
+
+@pytest.mark.parametrize("state", ["closed", "half_open"])
+async def test_retry_after_is_zero_unless_open_even_when_the_store_remembers_opened_at(state: str) -> None:
+    now = [1000.0]
+    store = RememberingStore(BreakerState(state, 0, opened_at=now[0] - 1, probe_until=None))  # type: ignore[arg-type]
+    snapshot = await make_breaker(store, "k", now, cooldown=60).snapshot()
+    assert snapshot.state == state and snapshot.retry_after == 0.0
+    assert snapshot.opened_at is not None
+
+
+async def test_open_breaker_retry_after_counts_down_to_zero_and_never_below() -> None:
+    now = [1000.0]
+    breaker = make_breaker(MemoryBreakerStore(), "k", now, cooldown=10)
+    await breaker.record(TransientError("x"))
+    now[0] += 9.5
+    assert (await breaker.snapshot()).retry_after == pytest.approx(0.5)
+    now[0] += 5  # past the cool-down, no probe yet: still "open", nothing left to wait
+    snapshot = await breaker.snapshot()
+    assert snapshot.state == "open" and snapshot.retry_after == 0.0
+
+
+async def test_snapshot_as_dict_has_exactly_the_documented_keys_and_values() -> None:
+    now = [1_700_000_000.0]
+    breaker = make_breaker(MemoryBreakerStore(), "k", now, cooldown=10)
+    await breaker.record(TransientError("x"))
+    now[0] += 2.12345
+    assert (await breaker.snapshot()).as_dict() == {
+        "state": "open",
+        "failures": 1,
+        "opened_at": "2023-11-14T22:13:20+00:00",
+        "retry_after": 7.877,
+    }
+    closed = make_breaker(MemoryBreakerStore(), "other", now)
+    assert (await closed.snapshot()).as_dict() == {
+        "state": "closed",
+        "failures": 0,
+        "opened_at": None,
+        "retry_after": 0.0,
+    }
