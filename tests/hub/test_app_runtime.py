@@ -163,7 +163,10 @@ def test_cli_connectors_add_list_check(engine, database_url, tmp_path, monkeypat
         assert added.exit_code == 0, added.output
         assert GOOD_KEY not in added.output and '"api_key": "***"' in added.output
         listed = runner.invoke(cli, ["connectors", "list"])
-        assert "demo  demo-bureau  (credit_bureau, enabled)" in listed.output
+        assert listed.output.split()[:4] == ["NAME", "CONNECTOR", "CAPABILITY", "STATE"]
+        assert ["demo", "demo-bureau", "credit_bureau", "enabled"] in [
+            line.split() for line in listed.output.splitlines()
+        ]
         checked = runner.invoke(cli, ["connectors", "check", "demo"])
         assert checked.exit_code == 0 and "ok" in checked.output
         runner.invoke(

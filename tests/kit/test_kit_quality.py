@@ -120,7 +120,9 @@ def test_a_done_claim_is_backed_by_the_suite_and_the_class() -> None:
     claims = {"retry-after": "done", "error-mapping": "done", "check-connection": "done", "metadata": "done"}
     skipped = {"test_retry_after_is_honoured": "the vendor sends no Retry-After"}
     problems = unbacked_claims(claims, KitBureau, skipped)
-    assert any("'retry-after' is done but the suite skips test_retry_after_is_honoured" in p for p in problems)
+    assert any(
+        "'retry-after' is done but the suite skips test_retry_after_is_honoured" in p for p in problems
+    )
     assert not any("error-mapping" in p for p in problems)  # nothing of it is skipped
     assert unbacked_claims({"retry-after": "todo"}, KitBureau, skipped) == []  # only done claims need backing
 
