@@ -60,6 +60,18 @@ def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
         time.sleep(0.1)
 
 
+def _listening(url: str, process: subprocess.Popen[bytes]) -> None:
+    host, port = url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, f"{url} did not come up"
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
     """A fresh folder, a hub serving in it with the sandbox, and the environment examples run in."""
@@ -93,6 +105,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[s
     )
     try:
         _wait(f"http://127.0.0.1:{hub_port}/healthz", served)
+        for url in re.findall(r"base_url: (http://127\.0\.0\.1:\d+)", config.read_text(encoding="utf-8")):
+            _listening(url, sandbox)  # every simulator, not only the hub: examples call them
         yield (
             home,
             {
