@@ -81,37 +81,31 @@ async def _branch(session: AsyncSession, branch_id: str | None) -> Branch | None
     return await session.get(Branch, branch_id) if branch_id else None
 
 
-async def user_actor(session: AsyncSession, user: User) -> Actor:
-    """The actor a signed-in user acts as: their roles' grants and their branch."""
-    role_ids = list(
-        (await session.scalars(select(UserRole.role_id).where(UserRole.user_id == user.id))).all()
-    )
-    branch = await _branch(session, user.branch_id)
+async def _actor(
+    session: AsyncSession, kind: ActorKind, id: str, name: str, role_ids: list[str], branch_id: str | None
+) -> Actor:
+    branch = await _branch(session, branch_id)
     return Actor(
-        kind=ActorKind.USER,
-        id=user.id,
-        name=user.username,
+        kind=kind,
+        id=id,
+        name=name,
         roles=await role_names(session, role_ids),
         grants=MappingProxyType(await grants_of(session, role_ids)),
         branch_id=branch.id if branch else None,
         branch_path=branch.path if branch else None,
         branch_code=branch.code if branch else None,
     )
+
+
+async def user_actor(session: AsyncSession, user: User) -> Actor:
+    """The actor a signed-in user acts as: their roles' grants and their branch."""
+    statement = select(UserRole.role_id).where(UserRole.user_id == user.id)
+    role_ids = list((await session.scalars(statement)).all())
+    return await _actor(session, ActorKind.USER, user.id, user.username, role_ids, user.branch_id)
 
 
 async def token_actor(session: AsyncSession, token: ApiToken) -> Actor:
     """The actor a system acts as through an API token."""
-    role_ids = list(
-        (await session.scalars(select(ApiTokenRole.role_id).where(ApiTokenRole.token_id == token.id))).all()
-    )
-    branch = await _branch(session, token.branch_id)
-    return Actor(
-        kind=ActorKind.TOKEN,
-        id=token.id,
-        name=token.name,
-        roles=await role_names(session, role_ids),
-        grants=MappingProxyType(await grants_of(session, role_ids)),
-        branch_id=branch.id if branch else None,
-        branch_path=branch.path if branch else None,
-        branch_code=branch.code if branch else None,
-    )
+    statement = select(ApiTokenRole.role_id).where(ApiTokenRole.token_id == token.id)
+    role_ids = list((await session.scalars(statement)).all())
+    return await _actor(session, ActorKind.TOKEN, token.id, token.name, role_ids, token.branch_id)
