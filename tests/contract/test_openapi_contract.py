@@ -9,17 +9,15 @@ admin token, so the locks let every request reach the route; the locks themselve
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from netsupport import free_port, wait_http
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,12 +27,6 @@ from schemathesis.specs.openapi.checks import (
 
 LENDHUB = [sys.executable, "-c", "from hub.cli import main; main()"]
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         capture_output=True,
         text=True,
     ).stdout.strip()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [*LENDHUB, "serve", "--port", str(port)],
         cwd=home,
@@ -61,15 +53,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert server.poll() is None and time.monotonic() < deadline, "lendhub serve did not start"
-        time.sleep(0.1)
+    wait_http(f"{base}/healthz", server)
     try:
         yield base, token
     finally:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from netsupport import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -40,24 +41,6 @@ def examples() -> list[tuple[str, int, str, str | None]]:
             skip = match.group("skip")
             found.append((path.name, line, match.group("body"), None if skip is None else skip.strip(" :—-")))
     return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, f"{url} did not come up"
-        time.sleep(0.1)
 
 
 def _listening(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -84,7 +67,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[s
     env["ADMIN_PASSWORD"] = ADMIN_PASSWORD
     run = {"cwd": home, "env": env, "check": True, "capture_output": True}
     subprocess.run(["lendhub", "db", "upgrade"], **run)  # type: ignore[call-overload]
-    sandbox_port, hub_port = _free_port(), _free_port()
+    sandbox_port, hub_port = free_port(), free_port()
     config = home / "var" / "connectors.sandbox.yaml"
     subprocess.run(  # type: ignore[call-overload]
         ["lendhub", "sandbox", "--port", str(sandbox_port), "--write-config", str(config), "--dry-run"], **run
@@ -104,7 +87,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[s
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(f"http://127.0.0.1:{hub_port}/healthz", served)
+        wait_http(f"http://127.0.0.1:{hub_port}/healthz", served)
         for url in re.findall(r"base_url: (http://127\.0\.0\.1:\d+)", config.read_text(encoding="utf-8")):
             _listening(url, sandbox)  # every simulator, not only the hub: examples call them
         yield (

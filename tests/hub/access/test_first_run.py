@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+from netsupport import free_port, wait_http
 
 PASSWORD = "Corr3ct-horse"
 LENDHUB = [sys.executable, "-c", "from hub.cli import main; main()"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _lendhub(cwd: Path, env: dict[str, str], *args: str, input: str | None = None) -> str:
@@ -53,15 +46,7 @@ def test_first_run_over_real_http(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "serve did not start"
-            time.sleep(0.1)
+        wait_http(f"{base}/healthz", server)
         with httpx.Client(base_url=base, timeout=10) as client:
             assert client.get("/api/connectors").status_code == 401
             token = client.post("/api/auth/token", data={"username": "admin", "password": password.group(1)})
