@@ -90,10 +90,10 @@ def problem_response(
     )
 
 
-def problem_body(status: int, slug: str, detail: str) -> bytes:
-    """A problem+json body for code that answers below FastAPI (ASGI middleware)."""
+def problem_body(status: int, slug: str, message: str, *, code: str, instance: str) -> bytes:
+    """A problem+json body for code that answers below FastAPI (ASGI middleware), shaped as above."""
     body = Problem(
-        type=_TYPE_BASE + slug, title=slug.replace("-", " ").capitalize(), status=status, detail=detail
+        type=_TYPE_BASE + slug, title=message, status=status, detail=message, instance=instance, code=code
     )
     return json.dumps(body.model_dump(exclude_none=True), ensure_ascii=False).encode("utf-8")
 

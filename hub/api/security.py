@@ -120,27 +120,26 @@ class GuardMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         language = negotiate(headers.get("accept-language"))
         if not self.host_allowed(headers.get("host", "")):
-            await _refuse(
-                send,
-                400,
-                "host-not-allowed",
-                translate("auth.host_not_allowed", language, host=headers.get("host", "")[:100]),
-            )
+            host = headers.get("host", "")[:100]
+            await _refuse(send, scope, 400, "host-not-allowed", "auth.host_not_allowed", language, host=host)
             return
         path: str = scope["path"]
         if scope["method"] in _CHANGES and path.startswith("/api/") and path not in _JSON_EXEMPT:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
             has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
             if has_body and media != "application/json" and not media.endswith("+json"):
-                await _refuse(send, 415, "json-required", translate("auth.json_required", language))
+                await _refuse(send, scope, 415, "json-required", "auth.json_required", language)
                 return
         await self.app(scope, receive, send)
 
 
-async def _refuse(send: Send, status: int, slug: str, detail: str) -> None:
+async def _refuse(
+    send: Send, scope: Scope, status: int, slug: str, code: str, language: str, **params: str
+) -> None:
     from .problems import PROBLEM_JSON, problem_body
 
-    body = problem_body(status, slug, detail)
+    message = translate(code, language, **params)
+    body = problem_body(status, slug, message, code=code, instance=scope["path"])
     await send(
         {
             "type": "http.response.start",

@@ -291,6 +291,8 @@ async def test_unknown_host_is_refused_but_probes_answer(database_url, engine, t
         assert rebinding.status_code == 400 and rebinding.headers["content-type"].startswith(
             "application/problem+json"
         )
+        assert rebinding.json()["code"] == "auth.host_not_allowed"
+        assert "LENDHUB_ALLOWED_HOSTS" in rebinding.json()["detail"]  # says what to do about it
         assert (await client.get("/openapi.json", headers={"Host": "evil.example"})).status_code == 400
         assert (await client.get("/healthz", headers={"Host": "10.0.0.7:8000"})).status_code == 200
         assert (await client.get("/api/me", headers={"Host": "localhost:8000"})).status_code == 401
@@ -310,6 +312,7 @@ async def test_changes_must_be_json_so_a_cross_site_form_cannot_post(database_ur
         admin = await bearer(client, "admin")
         form = await client.post("/api/branches", data={"code": "X", "name": "x"}, headers=admin)
         assert form.status_code == 415 and form.json()["type"].endswith("json-required")
+        assert form.json()["code"] == "auth.json_required" and form.json()["instance"] == "/api/branches"
         plain = await client.post(
             "/api/branches",
             content=b'{"code":"X","name":"x"}',
