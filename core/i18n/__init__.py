@@ -1,9 +1,11 @@
 """Message catalogs: what people read comes from here, in Chinese first and in English.
 
 Codes (``auth.invalid_credentials``) are stable in every language and travel in API answers and
-logs; the text is looked up per request from ``catalog.<lang>.yaml``. A code missing from a
-catalog falls back to the other language and then to the code itself, and a test keeps both
-catalogs holding the same codes.
+logs; the text is looked up per request from ``catalog.<lang>.yaml`` and, for each bounded
+context, ``messages/<area>.<lang>.yaml`` (one file per area, so contexts grow their messages
+without touching each other's). A code defined in two files is refused when the catalog loads. A
+code missing from a catalog falls back to the other language and then to the code itself, and a
+test keeps both catalogs holding the same codes.
 """
 
 from __future__ import annotations
@@ -14,18 +16,36 @@ from typing import Any
 
 import yaml
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalog", "negotiate", "translate"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalog", "load_catalog", "negotiate", "translate"]
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 
 
+HERE = Path(__file__).parent
+
+
+def load_catalog(directory: Path, language: str) -> dict[str, str]:
+    """The messages of ``language`` from ``directory``'s main file and its ``messages/`` files."""
+    paths = [directory / f"catalog.{language}.yaml", *sorted(directory.glob(f"messages/*.{language}.yaml"))]
+    merged: dict[str, str] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for code, text in data.items():
+            if str(code) in merged:
+                raise ValueError(f"message code {code!r} is defined in both {origin[str(code)]} and {path}")
+            merged[str(code)] = str(text)
+            origin[str(code)] = path
+    return merged
+
+
 @cache
 def catalog(language: str) -> dict[str, str]:
     """Every message of ``language`` by code."""
-    path = Path(__file__).with_name(f"catalog.{language}.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {str(code): str(text) for code, text in data.items()}
+    return load_catalog(HERE, language)
 
 
 def negotiate(accept_language: str | None) -> str:

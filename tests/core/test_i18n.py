@@ -64,3 +64,15 @@ def test_translate_fills_values_and_falls_back_to_the_code():
     )
     assert "users.manage" in translate("auth.forbidden", "zh-CN", permission="users.manage")
     assert translate("no.such.code", "en") == "no.such.code"
+
+
+def test_area_files_join_the_catalog_and_a_code_defined_twice_is_refused(tmp_path):
+    from core.i18n import load_catalog
+
+    (tmp_path / "messages").mkdir()
+    (tmp_path / "catalog.en.yaml").write_text("access.a: A\n")
+    (tmp_path / "messages" / "crm.en.yaml").write_text("crm.b: B\n")
+    assert load_catalog(tmp_path, "en") == {"access.a": "A", "crm.b": "B"}
+    (tmp_path / "messages" / "other.en.yaml").write_text("crm.b: again\n")
+    with pytest.raises(ValueError, match=r"crm\.b"):
+        load_catalog(tmp_path, "en")
