@@ -20,7 +20,8 @@ class DomainError(Exception):
     Args:
         code: catalog key, e.g. ``access.unknown_role``; also the problem's ``code`` member.
         params: values the message is formatted with (never secrets or clear PII).
-        errors: per-field problems (``[{"loc": [...], "code": ..., "msg": ...}]``) for 422s.
+        errors: per-field problems for 422s, ``[{"field": "id_number", "code": ..., "params": {...}}]``
+            (or ``"loc"`` as a path); the hub adds each message in the caller's language.
     """
 
     status = 400

@@ -98,16 +98,42 @@ def problem_body(status: int, slug: str, message: str, *, code: str, instance: s
     return json.dumps(body.model_dump(exclude_none=True), ensure_ascii=False).encode("utf-8")
 
 
+_LOCATIONS = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def field_error(err: dict[str, Any], message: str) -> dict[str, Any]:
+    """One entry of a problem's ``errors``, readable by clients of either convention.
+
+    It names the input's ``field`` (dotted, without the request part it came in), a stable
+    ``code`` and the ``message`` in the caller's language, and keeps ``loc``/``msg`` as FastAPI
+    spells them.
+    """
+    loc = [part for part in err.get("loc", ()) if part is not None]
+    if not loc and err.get("field"):
+        loc = str(err["field"]).split(".")
+    parts = list(loc[1:] if loc and loc[0] in _LOCATIONS else loc)
+    return {
+        **err,
+        "loc": loc,
+        "field": ".".join(str(part) for part in parts),
+        "msg": message,
+        "message": message,
+    }
+
+
 def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     """A domain refusal in the caller's language; 401s carry the ``WWW-Authenticate`` challenge."""
     language = negotiate(request.headers.get("accept-language"))
     extra: dict[str, Any] = {"code": exc.code}
     if exc.errors:
         extra["errors"] = [
-            {
-                **err,
-                "msg": err.get("msg") or translate(str(err.get("code", exc.code)), language, **exc.params),
-            }
+            field_error(
+                err,
+                err.get("msg")
+                or translate(
+                    str(err.get("code", exc.code)), language, **{**exc.params, **err.get("params", {})}
+                ),
+            )
             for err in exc.errors
         ]
     response = problem_response(
@@ -203,7 +229,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+            field_error(
+                {
+                    "loc": list(err.get("loc", ())),
+                    "type": err.get("type", ""),
+                    "code": f"validation.{err.get('type', '')}",
+                },
+                err.get("msg", ""),
+            )
             for err in exc.errors()
         ]
         return problem_response(
