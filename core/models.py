@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Role, RoleGrant, User, UserRole
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
+from core.customers.models import Customer, CustomerRelation
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
@@ -36,6 +37,8 @@ __all__ = [
     "Branch",
     "CallLogEntry",
     "ConnectorInstance",
+    "Customer",
+    "CustomerRelation",
     "Job",
     "JobStatus",
     "KeyFingerprint",

@@ -88,6 +88,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             **_COMMON,
             "customers.read": BRANCH,
             "customers.write": BRANCH,
+            "customers.merge": BRANCH,
             "leads.read": BRANCH,
             "leads.write": BRANCH,
             "applications.read": BRANCH,
