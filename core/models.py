@@ -16,6 +16,7 @@ from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Ro
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
+from core.imports.models import ImportRejection, ImportRun
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
@@ -39,6 +40,8 @@ __all__ = [
     "ConnectorInstance",
     "Customer",
     "CustomerRelation",
+    "ImportRejection",
+    "ImportRun",
     "Job",
     "JobStatus",
     "KeyFingerprint",

@@ -23,6 +23,7 @@ from . import (
     connector_new,
     connectors,
     db,
+    imports,
     plugins,
     sandbox,
     security,
@@ -73,6 +74,7 @@ _BUILTIN_COMMANDS = (
     access.tokens,
     security.audit,
     security.keys,
+    imports.import_group,
 )
 webhooks.webhooks.add_command(webhook_subscriptions.subscriptions)
 for _command in (*_BUILTIN_COMMANDS, worker.make_worker_command(_handlers)):

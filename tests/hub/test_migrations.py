@@ -42,6 +42,8 @@ EXPECTED = {
     "key_fingerprints",
     "customers",
     "customer_relations",
+    "import_runs",
+    "import_rejections",
 }
 
 
