@@ -16,8 +16,8 @@ from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Ro
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
-from core.imports.models import ImportRejection, ImportRun
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
+from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
 from core.webhooks.models import (

@@ -33,14 +33,27 @@ def import_group() -> None:
 @import_group.command("customers")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path), required=False)
 @click.option("--owner", default=None, help="Username of the officer for rows without a 客户经理 column.")
-@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the refused rows (default: FILE.rejected.csv).")
-@click.option("--template", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a blank template (CSV, Chinese headers) to this path and exit.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the refused rows (default: FILE.rejected.csv).",
+)
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a blank template (CSV, Chinese headers) to this path and exit.",
+)
 @click.option("--batch-size", type=click.IntRange(1, 5000), default=service.BATCH_SIZE, show_default=True)
 @json_option
 def customers(
-    file: Path | None, owner: str | None, report: Path | None, template: Path | None, batch_size: int, as_json: bool
+    file: Path | None,
+    owner: str | None,
+    report: Path | None,
+    template: Path | None,
+    batch_size: int,
+    as_json: bool,
 ) -> None:
     """Load customers from FILE (.csv, .xlsx, .xls, .ods); rerun to resume."""
     if template is not None:
@@ -60,11 +73,21 @@ def customers(
         sheet, mapping = service.load_sheet(data, file.name)
         async with runtime.sessions() as session, session.begin():
             run, seen = await service.find_or_start(
-                session, actor, kind="customers", filename=file.name, data=data, default_owner=owner, keep_source=False
+                session,
+                actor,
+                kind="customers",
+                filename=file.name,
+                data=data,
+                default_owner=owner,
+                keep_source=False,
             )
         with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            disable=as_json, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            disable=as_json,
+            transient=False,
         ) as progress:
             task = progress.add_task("导入客户 / importing", total=run.total_rows, completed=run.next_row)
             while run.status != "done":
@@ -77,7 +100,9 @@ def customers(
         async with runtime.sessions() as session:
             run = await session.get_one(ImportRun, run.id)
             if run.rejected_count:
-                report.write_text("\ufeff" + await service.rejection_report(session, run, cli_language()), encoding="utf-8")
+                report.write_text(
+                    "\ufeff" + await service.rejection_report(session, run, cli_language()), encoding="utf-8"
+                )
         return run, seen
 
     run, seen = run_with_runtime(work)
