@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hookspecs import EVENT_HOOKS
+from core.imports.jobs import register_import_handlers
 from core.jobs.handlers import JobHandlers
 from core.outbox import OutboxEvent, register_outbox_dispatcher
 from core.webhooks_out import fan_out
@@ -58,4 +59,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
             raise EventDeliveryFailed(f"{row.event_type} {row.event_id} failed in {names}")
 
     register_outbox_dispatcher(handlers, deliver)
+    register_import_handlers(handlers)
     return handlers

@@ -22,13 +22,9 @@ async def access_hub(
     database_url: str, tmp_path: Any, **settings: Any
 ) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The app (no plugins from entry points), its runtime, and a client on an allowed host."""
+    settings.setdefault("inprocess_workers", False)
     app = create_app(
-        load_settings(
-            database_url=database_url,
-            secret_key_file=tmp_path / "secret.key",
-            inprocess_workers=False,
-            **settings,
-        ),
+        load_settings(database_url=database_url, secret_key_file=tmp_path / "secret.key", **settings),
         host=make_plugin_manager(load_entrypoints=False),
     )
     async with app.router.lifespan_context(app):

@@ -9,6 +9,7 @@ mobiles.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.customers.service import CustomerFields
 
@@ -92,7 +93,7 @@ def map_header(header: list[str]) -> dict[int, str]:
 
 def row_fields(mapping: dict[int, str], cells: list[str], *, default_owner: str | None) -> CustomerFields:
     """The customer fields of one row; blank cells are absent, Chinese labels become codes."""
-    values: dict[str, str] = {}
+    values: dict[str, Any] = {}
     for position, field in mapping.items():
         value = cells[position].strip() if position < len(cells) else ""
         if value:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from core.jobs.handlers import JobHandlers, PermanentJobError
 from core.jobs.repository import (
@@ -20,6 +21,7 @@ from core.jobs.repository import (
     fail,
     release,
     renew_lease,
+    take_enqueued,
 )
 
 __all__ = ["JobExecutor", "LeaseLost"]
@@ -56,6 +58,7 @@ class JobExecutor:
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.retry_policy = retry_policy or RetryPolicy()
+        self.wake: Callable[[str], Awaitable[None]] | None = None
         self.busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -113,6 +116,19 @@ class JobExecutor:
                 await session.rollback()
                 raise LeaseLost(f"job {job.id}: lease lost before completion")
             await session.commit()
+            await self._wake(take_enqueued(session))
+
+    async def _wake(self, job_ids: list[str]) -> None:
+        """Wake a worker for each job the handler enqueued; a lost wake-up waits for the sweeper."""
+        if self.wake is None:
+            return
+        for job_id in job_ids:
+            try:
+                await self.wake(job_id)
+            except Exception:
+                logger.warning(
+                    "could not wake a worker for job %s; the sweeper will find it", job_id, exc_info=True
+                )
 
     async def _record_outcome(self, job: ClaimedJob, body: asyncio.Task[None]) -> None:
         if body.cancelled():

@@ -78,15 +78,19 @@ def make_job_queue(
         retry_policy=retry_policy,
     )
     workers = concurrency or settings.worker_concurrency
+    queue: JobBackend
     if settings.redis_url:
         consuming = settings.inprocess_workers if consume is None else consume
-        return RedisJobQueue(
+        queue = RedisJobQueue(
             settings.redis_url,
             executor=executor if consuming else None,
             concurrency=workers,
             stream=RedisNamespace(settings.redis_prefix).jobs,
         )
-    return InProcessJobQueue(executor, concurrency=workers)
+    else:
+        queue = InProcessJobQueue(executor, concurrency=workers)
+    executor.wake = queue.notify  # jobs a handler enqueues start at once, not at the next sweep
+    return queue
 
 
 async def run_worker(
