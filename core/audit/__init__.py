@@ -2,13 +2,14 @@
 
 from .chain import ChainBreak, verify_chain
 from .models import AuditEntry, AuditHead
-from .service import AuditQuery, changed_fields, query_audit, record
+from .service import AuditQuery, batched, changed_fields, query_audit, record
 
 __all__ = [
     "AuditEntry",
     "AuditHead",
     "AuditQuery",
     "ChainBreak",
+    "batched",
     "changed_fields",
     "query_audit",
     "record",

@@ -8,7 +8,8 @@ caller's transaction ends: audited changes serialise on it, which is the price o
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,10 @@ from core.db import new_id, utcnow
 from .chain import GENESIS, entry_hash, to_json
 from .models import AuditEntry, AuditHead
 
-__all__ = ["AuditQuery", "changed_fields", "query_audit", "record"]
+__all__ = ["AuditQuery", "batched", "changed_fields", "query_audit", "record"]
+
+
+_BATCH_KEY = "lendhub.audit.batch"
 
 
 async def _lock_head(session: AsyncSession) -> AuditHead:
@@ -66,9 +70,7 @@ async def record(
         before: its state before (PII values are masked; secrets must not be passed).
         after: its state after.
     """
-    head = await _lock_head(session)
     values: dict[str, Any] = {
-        "seq": head.seq + 1,
         "id": new_id(),
         "at": utcnow(),
         "actor": actor.audit_name,
@@ -82,13 +84,48 @@ async def record(
         "after": to_json(after),
         "request_id": actor.request_id,
         "client_addr": actor.client_addr,
-        "prev_hash": head.hash,
     }
-    entry = AuditEntry(**values, hash=entry_hash(values))
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
+    pending: list[dict[str, Any]] | None = session.info.get(_BATCH_KEY)
+    if pending is not None:
+        pending.append(values)
+        return AuditEntry(**values)
+    return (await _append(session, [values]))[0]
+
+
+async def _append(session: AsyncSession, entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Chain ``entries`` after the head, under one lock, and add them to the session."""
+    head = await _lock_head(session)
+    rows = []
+    for values in entries:
+        linked = {**values, "seq": head.seq + 1, "prev_hash": head.hash}
+        entry = AuditEntry(**linked, hash=entry_hash(linked))
+        head.seq, head.hash = entry.seq, entry.hash
+        rows.append(entry)
+    session.add_all(rows)
     await session.flush()
-    return entry
+    return rows
+
+
+@asynccontextmanager
+async def batched(session: AsyncSession) -> AsyncIterator[None]:
+    """Collect the entries recorded inside the block and chain them all at its end, under one lock.
+
+    For bulk work (an import of thousands of customers): one head lock and one multi-row insert
+    instead of a lock, a read and an insert per entry. The entries are the same ones, in the same
+    order, written in the same transaction; if the block raises, none is written — nor, the caller
+    rolling back, the changes they describe.
+    """
+    if _BATCH_KEY in session.info:
+        yield  # already inside a batch: the outer one writes
+        return
+    pending: list[dict[str, Any]] = []
+    session.info[_BATCH_KEY] = pending
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH_KEY, None)
+    if pending:
+        await _append(session, pending)
 
 
 def changed_fields(

@@ -8,11 +8,12 @@ manager for anyone in their subtree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,154 +21,23 @@ from core import audit
 from core.access import Actor, Scope, User
 from core.access.models import Branch
 from core.access.repository import user_by_name
-from core.errors import Conflict, Forbidden, Invalid
-from core.pii import PII, blind_index
+from core.db import new_id, utcnow
+from core.errors import Conflict, DomainError, Invalid, NotFound
 
-from .identity import FieldProblem, check_bank_card, check_id_number, check_mobile, check_uscc
-from .models import CHANNELS, Customer, CustomerKind
-from .repository import get_visible, hint_index, visible
+from .fields import CustomerFields, audit_view, check_fields, seal_values
+from .models import Customer
+from .repository import get_visible, visible
 
-__all__ = ["CustomerFields", "audit_view", "possible_duplicates", "register", "update"]
-
-MAX_TAGS = 30
+__all__ = ["CustomerFields", "audit_view", "possible_duplicates", "register", "register_many", "update"]
 
 
-@dataclass
-class CustomerFields:
-    """What a caller may set on a customer; ``None`` leaves a field as it is (or empty, on create)."""
-
-    kind: str | None = None
-    name: str | None = None
-    id_number: str | None = None
-    uscc: str | None = None
-    mobile: str | None = None
-    bank_card: str | None = None
-    address: str | None = None
-    channel: str | None = None
-    channel_partner: str | None = None
-    tags: list[str] | None = None
-    profile: dict[str, Any] | None = None
-    owner: str | None = None  # username of the officer the customer belongs to
-    unset: set[str] = field(default_factory=set)  # optional fields to clear
+_PLACEMENTS = "lendhub.customers.placement"
 
 
-@dataclass
-class _Checked:
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-
-    def run(self, name: str, check: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return check(*args, **kwargs)
-        except FieldProblem as problem:
-            self.errors.append(problem.as_error(name))
-            return None
-
-
-def _check(fields: CustomerFields, kind: str, *, today: date, creating: bool) -> _Checked:
-    checked = _Checked()
-    if creating and kind not in {k.value for k in CustomerKind}:
-        checked.errors.append({"field": "kind", "code": "customers.kind_unknown", "params": {"kind": kind}})
-        return checked
-    if fields.name is not None or creating:
-        name = " ".join((fields.name or "").split())
-        if not name or len(name) > 200:
-            checked.errors.append({"field": "name", "code": "customers.name_required"})
-        checked.values["name"] = name
-    person = kind == CustomerKind.PERSON
-    if person:
-        if fields.uscc is not None:
-            checked.errors.append({"field": "uscc", "code": "customers.uscc_for_enterprises"})
-        if fields.id_number is not None:
-            found = checked.run("id_number", check_id_number, fields.id_number, today=today)
-            if found is not None:
-                checked.values.update(
-                    id_number=found.number, birth_date=found.birth_date, gender=found.gender
-                )
-        elif creating:
-            checked.errors.append({"field": "id_number", "code": "customers.id_number_required"})
-    else:
-        if fields.id_number is not None:
-            checked.errors.append({"field": "id_number", "code": "customers.id_number_for_persons"})
-        if fields.uscc is not None:
-            checked.values["uscc"] = checked.run("uscc", check_uscc, fields.uscc)
-        elif creating:
-            checked.errors.append({"field": "uscc", "code": "customers.uscc_required"})
-    if fields.mobile is not None:
-        checked.values["mobile"] = checked.run("mobile", check_mobile, fields.mobile)
-    elif creating and person:
-        checked.errors.append({"field": "mobile", "code": "customers.mobile_required"})
-    if fields.bank_card is not None:
-        checked.values["bank_card"] = checked.run("bank_card", check_bank_card, fields.bank_card)
-    if fields.address is not None:
-        address = " ".join(fields.address.split())
-        if len(address) > 300:
-            checked.errors.append({"field": "address", "code": "customers.address_too_long"})
-        checked.values["address"] = address or None
-    if fields.channel is not None:
-        if fields.channel not in CHANNELS:
-            checked.errors.append(
-                {
-                    "field": "channel",
-                    "code": "customers.channel_unknown",
-                    "params": {"known": ", ".join(CHANNELS)},
-                }
-            )
-        checked.values["channel"] = fields.channel
-    if fields.channel_partner is not None:
-        checked.values["channel_partner"] = fields.channel_partner.strip() or None
-    if fields.tags is not None:
-        tags = sorted({t.strip() for t in fields.tags if t.strip()})
-        if len(tags) > MAX_TAGS or any(len(t) > 50 for t in tags):
-            checked.errors.append(
-                {"field": "tags", "code": "customers.tags_invalid", "params": {"max": MAX_TAGS}}
-            )
-        checked.values["tags"] = tags
-    if fields.profile is not None:
-        checked.values["profile"] = fields.profile
-    for name in fields.unset:
-        if name not in {"mobile", "bank_card", "address", "channel_partner"} or (name == "mobile" and person):
-            checked.errors.append({"field": name, "code": "customers.cannot_unset"})
-        else:
-            checked.values[name] = None
-    return checked
-
-
-def _seal_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Column values for the checked clear values: sealed PII plus its blind and hint indexes."""
-    columns = dict(values)
-    for field_class in ("id_number", "mobile", "bank_card"):
-        if field_class not in values:
-            continue
-        clear = values[field_class]
-        columns[field_class] = PII(field_class, clear) if clear else None
-        columns[f"{field_class}_index"] = blind_index(field_class, clear) if clear else None
-        if field_class == "id_number":
-            columns["id_hint_index"] = hint_index(field_class, clear) if clear else None
-        if field_class == "mobile":
-            columns["mobile_hint_index"] = hint_index(field_class, clear) if clear else None
-    if "address" in values:
-        columns["address"] = PII("address", values["address"]) if values["address"] else None
-    return columns
-
-
-def audit_view(customer: Customer) -> dict[str, Any]:
-    """The fields an audit entry keeps: personal data only in masked form."""
-    return {
-        "kind": customer.kind,
-        "name": customer.name,
-        "id_number": str(customer.id_number) if customer.id_number else None,
-        "uscc": customer.uscc,
-        "mobile": str(customer.mobile) if customer.mobile else None,
-        "bank_card": str(customer.bank_card) if customer.bank_card else None,
-        "address": str(customer.address) if customer.address else None,
-        "channel": customer.channel,
-        "channel_partner": customer.channel_partner,
-        "owner_id": customer.owner_id,
-        "branch_id": customer.branch_id,
-        "status": customer.status,
-        "tags": list(customer.tags or []),
-    }
+def _owner_refused(owner: str) -> Invalid:
+    """One answer for an unknown, disabled or out-of-scope owner: which, the caller need not learn."""
+    code = "customers.owner_out_of_scope"
+    return Invalid(code, errors=[{"field": "owner", "code": code}], owner=owner)
 
 
 async def _placement(session: AsyncSession, actor: Actor, owner: str | None) -> tuple[str, str]:
@@ -178,7 +48,15 @@ async def _placement(session: AsyncSession, actor: Actor, owner: str | None) -> 
                 "customers.owner_required", errors=[{"field": "owner", "code": "customers.owner_required"}]
             )
         return actor.id, actor.branch_id
-    user: User = await user_by_name(session, owner)
+    # Remembered for the session (one request, one import batch): an import places thousands of
+    # rows with the same few owners.
+    cache: dict[tuple[str, str], tuple[str, str]] = session.info.setdefault(_PLACEMENTS, {})
+    if (actor.audit_name, owner) in cache:
+        return cache[(actor.audit_name, owner)]
+    try:
+        user: User = await user_by_name(session, owner)
+    except NotFound:
+        raise _owner_refused(owner) from None
     branch = await session.get(Branch, user.branch_id) if user.branch_id else None
     scope = actor.scope_for("customers.write")
     allowed = (
@@ -193,38 +71,52 @@ async def _placement(session: AsyncSession, actor: Actor, owner: str | None) -> 
         )
     )
     if not allowed or branch is None or user.disabled_at is not None:
-        raise Forbidden("customers.owner_out_of_scope", owner=owner)
+        raise _owner_refused(owner)
+    cache[(actor.audit_name, owner)] = (user.id, branch.id)
     return user.id, branch.id
 
 
-async def _refuse_duplicate(
-    session: AsyncSession, actor: Actor, columns: dict[str, Any], exclude: str | None
-) -> None:
-    """409 when an active customer already has this ID number or USCC, naming it if the caller may."""
-    for column, field_name in ((Customer.id_number_index, "id_number_index"), (Customer.uscc, "uscc")):
-        value = columns.get(field_name)
-        if not value:
-            continue
-        statement = select(Customer.id).where(column == value, Customer.status == "active")
-        if exclude:
-            statement = statement.where(Customer.id != exclude)
-        existing = await session.scalar(statement)
-        if existing is None:
-            continue
-        seen = await session.scalar(
-            visible(actor).with_only_columns(Customer.id).where(Customer.id == existing)
-        )
-        reported = "id_number" if field_name == "id_number_index" else "uscc"
-        raise Conflict(
-            "customers.duplicate" if seen else "customers.duplicate_elsewhere",
-            errors=[
-                {
-                    "field": reported,
-                    "code": "customers.duplicate" if seen else "customers.duplicate_elsewhere",
-                }
-            ],
-            existing_id=existing if seen else "-",
-        )
+def _identity_key(columns: dict[str, Any]) -> tuple[str, str] | None:
+    """What makes a customer unique: a person's ID number (by its index) or an enterprise's USCC."""
+    if columns.get("id_number_index"):
+        return ("id_number", columns["id_number_index"])
+    if columns.get("uscc"):
+        return ("uscc", columns["uscc"])
+    return None
+
+
+async def _existing(
+    session: AsyncSession, actor: Actor, keys: list[tuple[str, str]], exclude: str | None = None
+) -> dict[tuple[str, str], tuple[str, bool]]:
+    """Active customers holding any of ``keys``: key → (id, whether the caller may see it)."""
+    indexes = [value for kind, value in keys if kind == "id_number"]
+    usccs = [value for kind, value in keys if kind == "uscc"]
+    if not indexes and not usccs:
+        return {}
+    statement = select(Customer.id, Customer.id_number_index, Customer.uscc).where(
+        Customer.status == "active", or_(Customer.id_number_index.in_(indexes), Customer.uscc.in_(usccs))
+    )
+    if exclude:
+        statement = statement.where(Customer.id != exclude)
+    found = (await session.execute(statement)).all()
+    if not found:
+        return {}
+    ids = [row.id for row in found]
+    seen = set(
+        (
+            await session.scalars(visible(actor).with_only_columns(Customer.id).where(Customer.id.in_(ids)))
+        ).all()
+    )
+    result: dict[tuple[str, str], tuple[str, bool]] = {}
+    for row in found:
+        key = ("id_number", row.id_number_index) if row.id_number_index else ("uscc", row.uscc)
+        result[key] = (row.id, row.id in seen)
+    return result
+
+
+def _duplicate(key: tuple[str, str], existing_id: str | None, seen: bool) -> Conflict:
+    code = "customers.duplicate" if seen else "customers.duplicate_elsewhere"
+    return Conflict(code, errors=[{"field": key[0], "code": code}], existing_id=existing_id if seen else "-")
 
 
 async def possible_duplicates(session: AsyncSession, actor: Actor, customer: Customer) -> list[str]:
@@ -249,39 +141,130 @@ async def possible_duplicates(session: AsyncSession, actor: Actor, customer: Cus
     return list((await session.scalars(statement)).all())
 
 
-async def register(session: AsyncSession, actor: Actor, fields: CustomerFields, *, today: date) -> Customer:
-    """A new customer, once every field passes and no active customer has the same ID or USCC."""
+@dataclass
+class _Prepared:
+    position: int
+    columns: dict[str, Any]
+
+
+async def _prepare(
+    session: AsyncSession, actor: Actor, fields: CustomerFields, position: int, today: date
+) -> _Prepared:
     kind = fields.kind or ""
-    checked = _check(fields, kind, today=today, creating=True)
+    checked = check_fields(fields, kind, today=today, creating=True)
     if checked.errors:
         raise Invalid("customers.invalid", errors=checked.errors, count=len(checked.errors))
     owner_id, branch_id = await _placement(session, actor, fields.owner)
-    columns = _seal_values(checked.values)
-    await _refuse_duplicate(session, actor, columns, exclude=None)
-    customer = Customer(kind=kind, owner_id=owner_id, branch_id=branch_id, **columns)
+    now = utcnow()
+    columns = {
+        "id": new_id(),
+        "kind": kind,
+        "owner_id": owner_id,
+        "branch_id": branch_id,
+        "channel": "offline",
+        "status": "active",
+        "tags": [],
+        "profile": {},
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+        **seal_values(checked.values),
+    }
+    return _Prepared(position, columns)
+
+
+async def _insert(
+    session: AsyncSession, rows: list[_Prepared], results: list[str | DomainError]
+) -> list[_Prepared]:
+    """Insert the rows in one statement; if a concurrent writer took one's identity, one by one."""
     try:
         async with session.begin_nested():
-            session.add(customer)
-    except IntegrityError:  # a concurrent registration of the same person won the unique index
-        raise Conflict(
-            "customers.duplicate_elsewhere",
-            errors=[
-                {
-                    "field": "id_number" if kind == "person" else "uscc",
-                    "code": "customers.duplicate_elsewhere",
-                }
-            ],
-            existing_id=None,
-        ) from None
-    await audit.record(
-        session,
-        actor,
-        "customers.create",
-        target_type="customer",
-        target_id=customer.id,
-        after=audit_view(customer),
-    )
-    return customer
+            await session.execute(insert(Customer), [row.columns for row in rows])
+        return rows
+    except IntegrityError:
+        pass
+    inserted = []
+    for row in rows:
+        try:
+            async with session.begin_nested():
+                await session.execute(insert(Customer), [row.columns])
+            inserted.append(row)
+        except IntegrityError:  # a concurrent registration of the same customer won the unique index
+            key = _identity_key(row.columns) or ("id_number", "")
+            results[row.position] = _duplicate(key, None, False)
+    return inserted
+
+
+async def register_many(
+    session: AsyncSession, actor: Actor, batch: Sequence[CustomerFields], *, today: date
+) -> list[str | DomainError]:
+    """Register each of ``batch``: per entry, the new customer's id or why it was refused.
+
+    The same checks, placement rules and duplicate refusal as one at a time, in a few statements
+    for the whole batch (one lookup of existing identities, one insert); a second entry with the
+    identity of an earlier one in the batch is refused as a duplicate of it. Each customer gets its
+    audit entry. Nothing of a refused entry is written.
+    """
+    results: list[str | DomainError] = ["" for _ in batch]
+    prepared: list[_Prepared] = []
+    for position, fields in enumerate(batch):
+        try:
+            prepared.append(await _prepare(session, actor, fields, position, today))
+        except DomainError as exc:
+            results[position] = exc
+    keys = [key for row in prepared if (key := _identity_key(row.columns))]
+    existing = await _existing(session, actor, keys)
+    first_in_batch: dict[tuple[str, str], int] = {}
+    accepted: list[_Prepared] = []
+    for row in prepared:
+        key = _identity_key(row.columns)
+        if key in existing:
+            customer_id, seen = existing[key]
+            results[row.position] = _duplicate(key, customer_id, seen)
+        elif key is not None and key in first_in_batch:
+            results[row.position] = (
+                _duplicate(key, first_in_batch[key], True)
+                if False
+                else Conflict(
+                    "customers.duplicate_in_batch",
+                    errors=[{"field": key[0], "code": "customers.duplicate_in_batch"}],
+                    position=first_in_batch[key] + 1,
+                )
+            )
+        else:
+            if key is not None:
+                first_in_batch[key] = row.position
+            accepted.append(row)
+    inserted = await _insert(session, accepted, results) if accepted else []
+    for row in inserted:
+        results[row.position] = row.columns["id"]
+        await audit.record(
+            session,
+            actor,
+            "customers.create",
+            target_type="customer",
+            target_id=row.columns["id"],
+            after=audit_view(_View(row.columns)),
+        )
+    return results
+
+
+class _View:
+    """Attribute access to a row's columns, for ``audit_view``."""
+
+    def __init__(self, columns: dict[str, Any]) -> None:
+        self.__dict__.update(columns)
+
+    def __getattr__(self, name: str) -> Any:
+        return None
+
+
+async def register(session: AsyncSession, actor: Actor, fields: CustomerFields, *, today: date) -> Customer:
+    """A new customer, once every field passes and no active customer has the same ID or USCC."""
+    (result,) = await register_many(session, actor, [fields], today=today)
+    if isinstance(result, DomainError):
+        raise result
+    return await session.get_one(Customer, result)
 
 
 async def update(
@@ -303,14 +286,16 @@ async def update(
         raise Invalid(
             "customers.invalid", errors=[{"field": "kind", "code": "customers.kind_fixed"}], count=1
         )
-    checked = _check(fields, customer.kind, today=today, creating=False)
+    checked = check_fields(fields, customer.kind, today=today, creating=False)
     if checked.errors:
         raise Invalid("customers.invalid", errors=checked.errors, count=len(checked.errors))
     before = audit_view(customer)
     if fields.owner is not None:
         customer.owner_id, customer.branch_id = await _placement(session, actor, fields.owner)
-    columns = _seal_values(checked.values)
-    await _refuse_duplicate(session, actor, columns, exclude=customer.id)
+    columns = seal_values(checked.values)
+    key = _identity_key(columns)
+    if key is not None and (clash := (await _existing(session, actor, [key], exclude=customer.id)).get(key)):
+        raise _duplicate(key, *clash)
     for name, value in columns.items():
         setattr(customer, name, value)
     customer.version += 1

@@ -114,19 +114,8 @@ async def process_batch(
         raise Conflict("imports.file_changed", expected=run.total_rows, found=len(sheet.rows))
     run.status = "running"
     batch = sheet.rows[run.next_row : run.next_row + size]
-    for number, cells in batch:
-        fields = row_fields(mapping, cells, default_owner=run.default_owner)
-        try:
-            await customers.register(session, actor, fields, today=today)
-        except DomainError as exc:
-            errors = exc.errors or [{"field": None, "code": exc.code}]
-            reasons = [{**e, "params": {**exc.params, **e.get("params", {})}} for e in errors]
-            session.add(
-                ImportRejection(run_id=run.id, row_number=number, errors=_plain(reasons), cells=cells)
-            )
-            run.rejected_count += 1
-        else:
-            run.created_count += 1
+    async with audit.batched(session):
+        await _load_rows(session, actor, run, batch, mapping, today=today)
     run.next_row += len(batch)
     if run.next_row >= run.total_rows:
         run.status = "done"
@@ -141,6 +130,31 @@ async def process_batch(
         )
     await session.flush()
     return len(batch)
+
+
+async def _load_rows(
+    session: AsyncSession,
+    actor: Actor,
+    run: ImportRun,
+    batch: list[tuple[int, list[str]]],
+    mapping: dict[int, str],
+    *,
+    today: date,
+) -> None:
+    batch_fields = [row_fields(mapping, cells, default_owner=run.default_owner) for _, cells in batch]
+    results = await customers.register_many(session, actor, batch_fields, today=today)
+    for (number, cells), result in zip(batch, results, strict=True):
+        if not isinstance(result, DomainError):
+            run.created_count += 1
+            continue
+        errors = result.errors or [{"field": None, "code": result.code}]
+        params = dict(result.params)
+        if result.code == "customers.duplicate_in_batch":  # name the row, not the batch entry
+            errors = [{**e, "code": "imports.duplicate_row"} for e in errors]
+            params = {"row": batch[int(params["position"]) - 1][0]}
+        reasons = [{**e, "params": {**params, **e.get("params", {})}} for e in errors]
+        session.add(ImportRejection(run_id=run.id, row_number=number, errors=_plain(reasons), cells=cells))
+        run.rejected_count += 1
 
 
 def _plain(reasons: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -89,7 +89,7 @@ def test_csv_import_reports_every_refused_row_and_a_second_run_loads_nothing(
     reasons = {int(row[0]): row[1] for row in report[1:]}
     assert set(reasons) == {4, 6, 7}  # spreadsheet row numbers: the header is row 1
     assert "id_number" in reasons[4] and "mobile" in reasons[4]
-    assert "已存在" in reasons[6] and "nobody" in reasons[7]
+    assert "第 2 行" in reasons[6] and "nobody" in reasons[7]
     assert report[1][2:] == ROWS[2]
     assert _count(database_url) == 4
     again = run("import", "customers", str(path), "--owner", "li", "--json")
