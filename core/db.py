@@ -22,11 +22,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, TypeDecorator, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["NAMING_CONVENTION", "Base", "JSONType", "TimestampMixin", "UTCDateTime", "new_id", "utcnow"]
+__all__ = [
+    "NAMING_CONVENTION",
+    "Base",
+    "JSONType",
+    "TimestampMixin",
+    "UTCDateTime",
+    "new_id",
+    "refresh_statistics",
+    "utcnow",
+]
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(column_0_label)s",
@@ -109,3 +119,18 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+async def refresh_statistics(connection: AsyncConnection | AsyncSession) -> None:
+    """Let SQLite's planner know the tables' sizes (PostgreSQL's autovacuum does this by itself).
+
+    Without statistics SQLite guesses every index equally selective, and picked the owner index
+    over a blind index matching ten rows, or sorted a branch's 30,000 customers to show twenty.
+    ``analysis_limit`` makes ``ANALYZE`` sample rather than read every row: milliseconds, so it
+    runs at start-up and after bulk loads.
+    """
+    dialect = connection.dialect if isinstance(connection, AsyncConnection) else connection.get_bind().dialect
+    if dialect.name != "sqlite":
+        return
+    await connection.execute(text("PRAGMA analysis_limit=1000"))
+    await connection.execute(text("ANALYZE"))

@@ -31,6 +31,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.db import refresh_statistics
 from core.models import metadata
 
 from .database import DatabaseUnavailable, alembic_config, check_database, make_engine, upgrade_database
@@ -122,6 +123,8 @@ async def ensure_schema(engine: AsyncEngine, *, migrate: bool = False) -> str | 
         state = await connection.run_sync(_read_state)
     head = head_revision()
     if state.revisions == (head,):
+        async with engine.begin() as connection:
+            await refresh_statistics(connection)
         return None
     problem, fixable = _problem(state, head)
     url = engine.url.render_as_string(hide_password=False)

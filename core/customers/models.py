@@ -73,6 +73,10 @@ class Customer(TimestampMixin, Base):
         Index(
             "uq_customers_active_uscc", "uscc", unique=True, sqlite_where=_ACTIVE, postgresql_where=_ACTIVE
         ),
+        # Lists are "newest first within my scope": one index per scope column, in that order.
+        Index("ix_customers_owner_created", "owner_id", "created_at"),
+        Index("ix_customers_branch_created", "branch_id", "created_at"),
+        Index("ix_customers_created", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -92,9 +96,9 @@ class Customer(TimestampMixin, Base):
     gender: Mapped[str | None] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(30), nullable=False, default="offline")
     channel_partner: Mapped[str | None] = mapped_column(String(100))
-    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False, index=True)
-    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active", index=True)
+    owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), nullable=False)
+    branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="active")
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     profile: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)

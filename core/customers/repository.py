@@ -21,8 +21,9 @@ from core.pii import blind_index, normalise
 
 from .models import Customer
 
-__all__ = ["CustomerQuery", "get_visible", "hint_index", "search", "visible"]
+__all__ = ["COUNT_CAP", "CustomerQuery", "get_visible", "hint_index", "search", "visible"]
 
+COUNT_CAP = 10_000
 SORTS = {"created_at": Customer.created_at, "name": Customer.name, "updated_at": Customer.updated_at}
 _FULL_ID = re.compile(r"^\d{17}[\dX]$")
 _MASKED_ID = re.compile(r"^(\d{6})\*{4,8}(\d{3}[\dX])$")
@@ -58,7 +59,7 @@ class CustomerQuery:
     """Search filters, all optional and combined with AND.
 
     ``q`` is read by its shape: a full or masked ID number or mobile is looked up through the blind
-    indexes, a USCC exactly, anything else as a fragment of the name.
+    indexes, a USCC exactly, anything else as the beginning of the name.
     """
 
     q: str | None = None
@@ -89,8 +90,10 @@ def _text_condition(q: str) -> Any:
         return Customer.mobile_hint_index == blind_index("mobile_hint", match[1] + match[2])
     if _USCC.match(compact):
         return Customer.uscc == compact
-    fragment = q.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return Customer.name.like(f"%{fragment}%", escape="\\")
+    # Names match by their beginning, as a range on the name index (both databases use it, whatever
+    # the collation): "张" finds 张三 and 张伟, "张三" finds 张三丰.
+    prefix = " ".join(q.split())
+    return (Customer.name >= prefix) & (Customer.name < prefix + "\U0010ffff")
 
 
 def _filtered(actor: Actor, query: CustomerQuery) -> Select[Customer]:
@@ -119,9 +122,12 @@ def _filtered(actor: Actor, query: CustomerQuery) -> Select[Customer]:
 
 
 async def search(session: AsyncSession, actor: Actor, query: CustomerQuery) -> tuple[Sequence[Customer], int]:
-    """One page of matching customers the actor may read, and how many match in all."""
+    """One page of matching customers the actor may read, and how many match (``COUNT_CAP + 1``: more)."""
     statement = _filtered(actor, query)
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    # Counted up to a cap: past it the number is shown as "10,000+" and counting every row of a
+    # large scope on each page would cost more than the page itself.
+    capped = statement.with_only_columns(Customer.id).limit(COUNT_CAP + 1).subquery()
+    total = await session.scalar(select(func.count()).select_from(capped))
     descending = query.sort.startswith("-")
     column = SORTS[query.sort.lstrip("-")]
     order = [column.desc() if descending else column.asc(), Customer.id.desc() if descending else Customer.id]

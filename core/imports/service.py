@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import audit
 from core.access import Actor
 from core.customers import service as customers
-from core.db import utcnow
+from core.db import refresh_statistics, utcnow
 from core.errors import Conflict, DomainError, Invalid
 from core.i18n import translate
 
@@ -128,6 +128,8 @@ async def process_batch(
             target_id=run.id,
             after={"created": run.created_count, "rejected": run.rejected_count},
         )
+        await session.flush()
+        await refresh_statistics(session)  # thousands of new rows: the planner should know
     await session.flush()
     return len(batch)
 

@@ -110,7 +110,8 @@ class CustomerPage(BaseModel):
     """One page of customers and how many match in all."""
 
     items: list[CustomerRead]
-    total: int
+    total: int = Field(description="how many match, counted up to 10,000")
+    total_exact: bool = Field(description="false when more than 10,000 match (show 10,000+)")
     limit: int
     offset: int
 

@@ -21,7 +21,7 @@ from core.clock import business_date
 from core.customers import graph, service
 from core.customers.identity import age_on
 from core.customers.models import Customer
-from core.customers.repository import SORTS, CustomerQuery, get_visible, search
+from core.customers.repository import COUNT_CAP, SORTS, CustomerQuery, get_visible, search
 from core.customers.view360 import relationships_section
 from core.errors import Invalid
 from schemas.api.common import Timestamp
@@ -152,7 +152,9 @@ async def list_customers(
     rows, total = await search(session, actor, query)
     users, codes = await _labels(session, rows)
     items = [CustomerRead.model_validate(_read(row, users, codes)) for row in rows]
-    return CustomerPage(items=items, total=total, limit=limit, offset=offset)
+    return CustomerPage(
+        items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -63,15 +63,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_customers_bank_card_index"), ["bank_card_index"], unique=False)
-        batch_op.create_index(batch_op.f("ix_customers_branch_id"), ["branch_id"], unique=False)
+        batch_op.create_index("ix_customers_branch_created", ["branch_id", "created_at"], unique=False)
+        batch_op.create_index("ix_customers_owner_created", ["owner_id", "created_at"], unique=False)
+        batch_op.create_index("ix_customers_created", ["created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_id_hint_index"), ["id_hint_index"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_customers_mobile_hint_index"), ["mobile_hint_index"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_customers_mobile_index"), ["mobile_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_customers_name"), ["name"], unique=False)
-        batch_op.create_index(batch_op.f("ix_customers_owner_id"), ["owner_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_customers_status"), ["status"], unique=False)
         batch_op.create_index(
             "uq_customers_active_id_number",
             ["id_number_index"],
@@ -130,13 +130,13 @@ def downgrade() -> None:
             sqlite_where=sa.text("status = 'active'"),
             postgresql_where=sa.text("status = 'active'"),
         )
-        batch_op.drop_index(batch_op.f("ix_customers_status"))
-        batch_op.drop_index(batch_op.f("ix_customers_owner_id"))
+        batch_op.drop_index("ix_customers_owner_created")
+        batch_op.drop_index("ix_customers_created")
         batch_op.drop_index(batch_op.f("ix_customers_name"))
         batch_op.drop_index(batch_op.f("ix_customers_mobile_index"))
         batch_op.drop_index(batch_op.f("ix_customers_mobile_hint_index"))
         batch_op.drop_index(batch_op.f("ix_customers_id_hint_index"))
-        batch_op.drop_index(batch_op.f("ix_customers_branch_id"))
+        batch_op.drop_index("ix_customers_branch_created")
         batch_op.drop_index(batch_op.f("ix_customers_bank_card_index"))
 
     op.drop_table("customers")
