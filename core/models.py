@@ -16,8 +16,10 @@ from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Ro
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
+from core.forms.models import FormVersion
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
+from core.products.models import Product
 from core.webhooks.models import (
     WebhookInboxEvent,
     WebhookObjectVersion,
@@ -36,11 +38,13 @@ __all__ = [
     "Branch",
     "CallLogEntry",
     "ConnectorInstance",
+    "FormVersion",
     "Job",
     "JobStatus",
     "KeyFingerprint",
     "LoginThrottle",
     "OutboxEvent",
+    "Product",
     "Role",
     "RoleGrant",
     "User",

@@ -40,6 +40,8 @@ EXPECTED = {
     "audit_log",
     "audit_head",
     "key_fingerprints",
+    "products",
+    "form_versions",
 }
 
 
