@@ -16,8 +16,12 @@ Errors: every problem is an :class:`ExpressionError` with a ``code`` (``expressi
 ``expressions.undeclared``, ``expressions.unknown_function``, ``expressions.missing``,
 ``expressions.evaluation`` …) and, where known, the name and the line and column.
 
-Cost (``bench/expressions.py`` measures it): compiling is a parse and a tree walk; evaluating
-walks the tree in Python, tens of microseconds for a form rule — compile once, evaluate often.
+Cost (``bench/expressions.py`` measures it): compiling a typical three-clause form rule and
+evaluating it each take about half a millisecond on the 2-core CI machine — cel-python walks the
+tree in pure Python and re-evaluates ``typing`` casts as it goes — against a fraction of a
+microsecond for the same comparison as a Python lambda. Right for rules run once per submission
+or decision (a four-rule form checks in about 2 ms); wrong for a hot loop. Compile once (form
+versions are cached compiled), evaluate as needed.
 """
 
 from .errors import ExpressionError
