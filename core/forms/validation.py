@@ -33,6 +33,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError
 from referencing.exceptions import Unresolvable
 
+from core.db import utcnow
 from core.errors import Invalid
 from core.expressions import ExpressionError
 
@@ -73,12 +74,12 @@ class RuleContext:
     Attributes:
         product: the product's terms (build it with :meth:`for_product`).
         applicant: facts about the applicant the caller has (``age``, ``birth_date`` …).
-        today: the business date of the submission.
+        today: the business date of the submission (default: today in UTC).
     """
 
     product: Mapping[str, Any]
     applicant: Mapping[str, Any] = field(default_factory=dict)
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=lambda: utcnow().date())
 
     @staticmethod
     def product_values(product: Any) -> dict[str, Any]:
@@ -99,7 +100,9 @@ class RuleContext:
     ) -> RuleContext:
         """The context for submissions to ``product`` (a ``Product`` row)."""
         return cls(
-            product=cls.product_values(product), applicant=dict(applicant or {}), today=today or date.today()
+            product=cls.product_values(product),
+            applicant=dict(applicant or {}),
+            today=today or utcnow().date(),
         )
 
 
