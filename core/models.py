@@ -17,9 +17,11 @@ from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
+from core.forms.models import FormVersion
 from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
+from core.products.models import Product
 from core.webhooks.models import (
     WebhookInboxEvent,
     WebhookObjectVersion,
@@ -40,6 +42,7 @@ __all__ = [
     "ConnectorInstance",
     "Customer",
     "CustomerRelation",
+    "FormVersion",
     "ImportRejection",
     "ImportRun",
     "Job",
@@ -47,6 +50,7 @@ __all__ = [
     "KeyFingerprint",
     "LoginThrottle",
     "OutboxEvent",
+    "Product",
     "Role",
     "RoleGrant",
     "User",

@@ -44,6 +44,8 @@ EXPECTED = {
     "customer_relations",
     "import_runs",
     "import_rejections",
+    "products",
+    "form_versions",
 }
 
 

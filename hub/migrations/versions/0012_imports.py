@@ -1,7 +1,7 @@
 """Import runs and their refused rows (``core.imports``).
 
 Revision ID: 0012_imports
-Revises: 0008_customers
+Revises: 0009_products_forms
 Create Date: 2026-12-06
 
 Uploaded files and refused rows hold personal data and are sealed text.
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision: str = "0012_imports"
-down_revision: str | None = "0008_customers"
+down_revision: str | None = "0009_products_forms"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
