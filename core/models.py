@@ -22,6 +22,7 @@ from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
 from core.products.models import Product
+from core.segments.models import Segment, SegmentMember
 from core.webhooks.models import (
     WebhookInboxEvent,
     WebhookObjectVersion,
@@ -53,6 +54,8 @@ __all__ = [
     "Product",
     "Role",
     "RoleGrant",
+    "Segment",
+    "SegmentMember",
     "User",
     "UserRole",
     "WebhookDelivery",

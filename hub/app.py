@@ -17,7 +17,18 @@ from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.openapi import install_openapi
 from .api.problems import install_problem_handlers
-from .api.routes import access, audit, auth, connectors, customers, health, imports, plugins, products
+from .api.routes import (
+    access,
+    audit,
+    auth,
+    connectors,
+    customers,
+    health,
+    imports,
+    plugins,
+    products,
+    segments,
+)
 from .api.security import GuardMiddleware
 from .docs_ui import mount_offline_docs
 from .gc_tuning import tune_gc_for_serving
@@ -85,6 +96,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(audit.router)
     app.include_router(customers.router)
     app.include_router(imports.router)
+    app.include_router(segments.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
     app.include_router(webhook_admin.router)

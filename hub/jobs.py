@@ -16,6 +16,7 @@ from core.hookspecs import EVENT_HOOKS
 from core.imports.jobs import register_import_handlers
 from core.jobs.handlers import JobHandlers
 from core.outbox import OutboxEvent, register_outbox_dispatcher
+from core.segments.jobs import register_segment_handlers
 from core.webhooks_out import fan_out
 from plugins.events import deliver_event
 from plugins.manager import PluginHost
@@ -60,4 +61,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
 
     register_outbox_dispatcher(handlers, deliver)
     register_import_handlers(handlers)
+    register_segment_handlers(handlers)
     return handlers

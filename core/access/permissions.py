@@ -92,6 +92,7 @@ _BUILTIN: list[tuple[str, str]] = [
     ("products.manage", "create and change loan products"),
     ("customers.read", "read customers and their 360° view"),
     ("customers.write", "create and change customers"),
+    ("segments.manage", "define and change customer segments (rules over customer facts)"),
     ("customers.merge", "merge two records of one customer into one (the duplicate is kept as a trail)"),
     ("leads.read", "read leads and follow-ups"),
     ("leads.write", "create, assign and follow up leads"),

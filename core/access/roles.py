@@ -109,6 +109,7 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
         {
             **_COMMON,
             "customers.read": ALL,
+            "segments.manage": ALL,
             "leads.read": ALL,
             "applications.read": ALL,
             "loans.read": ALL,

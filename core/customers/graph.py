@@ -6,7 +6,8 @@ co-borrower) is stored as two edges so either side finds it the same way.
 
 Merging keeps history: the duplicate is marked ``merged`` and points at the survivor, and every
 row of any table that references a customer (found from the table metadata, so a context added
-later is moved too) is re-pointed at the survivor in the same transaction.
+later is moved too) is re-pointed at the survivor in the same transaction — except derived rows a
+table marks ``info={"customer_merge": "delete"}`` (segment memberships), which are recomputed.
 """
 
 from __future__ import annotations
@@ -190,6 +191,9 @@ async def merge(session: AsyncSession, actor: Actor, duplicate_id: str, survivor
                 fk.column.table.name == "customers" for fk in column.foreign_keys
             ):
                 continue
+            if table.info.get("customer_merge") == "delete":  # derived data, recomputed for the survivor
+                await session.execute(delete(table).where(column == duplicate_id))
+                continue
             result = await session.execute(
                 update(table).where(column == duplicate_id).values({column.name: survivor_id})
             )
@@ -203,6 +207,7 @@ async def merge(session: AsyncSession, actor: Actor, duplicate_id: str, survivor
     duplicate.version += 1
     survivor.tags = sorted(set(survivor.tags or []) | set(duplicate.tags or []))
     survivor.version += 1
+    survivor.segments_at = duplicate.segments_at = None
     await session.flush()
     await audit.record(
         session,

@@ -103,6 +103,9 @@ class Customer(TimestampMixin, Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
     profile: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # When derived data (segment memberships) was last computed; cleared by every change, so a
+    # background job finds the customers to recompute by an index instead of comparing columns.
+    segments_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
 
 class CustomerRelation(Base):

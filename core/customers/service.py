@@ -299,6 +299,7 @@ async def update(
     for name, value in columns.items():
         setattr(customer, name, value)
     customer.version += 1
+    customer.segments_at = None  # derived memberships are judged again
     await session.flush()
     changed_before, changed_after = audit.changed_fields(before, audit_view(customer))
     await audit.record(

@@ -154,4 +154,7 @@ class View360Read(BaseModel):
 
     customer: CustomerRead
     relationships: list[RelationRead]
+    segments: list[dict[str, Any]] = Field(
+        default_factory=list, description="segments, each with its rule and facts"
+    )
     recent_audit: list[dict[str, Any]]

@@ -46,6 +46,8 @@ EXPECTED = {
     "import_rejections",
     "products",
     "form_versions",
+    "segments",
+    "segment_members",
 }
 
 

@@ -1,0 +1,1 @@
+"""Customer segments: explainable rules over customer facts, kept current by a background job."""
