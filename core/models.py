@@ -16,6 +16,7 @@ from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Ro
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
+from core.documents.models import Document
 from core.jobs.models import Job, JobStatus
 from core.outbox import OutboxEvent
 from core.webhooks.models import (
@@ -36,6 +37,7 @@ __all__ = [
     "Branch",
     "CallLogEntry",
     "ConnectorInstance",
+    "Document",
     "Job",
     "JobStatus",
     "KeyFingerprint",

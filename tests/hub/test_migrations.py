@@ -40,6 +40,7 @@ EXPECTED = {
     "audit_log",
     "audit_head",
     "key_fingerprints",
+    "documents",
 }
 
 
