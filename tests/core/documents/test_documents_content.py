@@ -101,7 +101,7 @@ def test_long_filenames_keep_their_extension():
 def test_content_disposition_cannot_be_used_to_inject_headers():
     value = content_disposition('evil"\r\nSet-Cookie: a=b; x=".pdf')
     assert "\r" not in value and "\n" not in value
-    assert value.startswith('attachment; filename="evil_Set-Cookie_ a=b_ x=_.pdf"; filename*=UTF-8\'\'')
+    assert value.startswith("attachment; filename=\"evil_Set-Cookie_ a=b_ x=_.pdf\"; filename*=UTF-8''")
     chinese = content_disposition("身份证.jpg", inline=True)
     assert chinese == "inline; filename=\"___.jpg\"; filename*=UTF-8''%E8%BA%AB%E4%BB%BD%E8%AF%81.jpg"
 
@@ -128,7 +128,11 @@ async def test_an_oversize_stream_is_stopped_at_the_limit_not_read_to_its_end():
         await receive(two_gigabytes(), max_bytes=1024 * 1024)
     assert pulled == 17, "reading stops at the first chunk past 1 MiB"
     error = caught.value
-    assert (error.status, error.code, error.params) == (413, "documents.too_large", {"limit": 1048576, "limit_mb": "1"})
+    assert (error.status, error.code, error.params) == (
+        413,
+        "documents.too_large",
+        {"limit": 1048576, "limit_mb": "1"},
+    )
     assert "1 MB" in error.message("en") and "1 MB" in error.message("zh-CN")
 
 

@@ -54,7 +54,11 @@ class StorageContract:
     async def test_put_bytes_reports_size_and_sha256_and_reads_back(self, store):
         data = b"%PDF-1.4 hello"
         stored = await store.put("customer/c1/d1", data)
-        assert (stored.key, stored.size, stored.sha256) == ("customer/c1/d1", len(data), hashlib.sha256(data).hexdigest())
+        assert (stored.key, stored.size, stored.sha256) == (
+            "customer/c1/d1",
+            len(data),
+            hashlib.sha256(data).hexdigest(),
+        )
         stream = await store.open("customer/c1/d1")
         assert stream.size == len(data)
         assert await stream.read_all() == data
@@ -153,7 +157,11 @@ async def test_s3_missing_bucket_is_a_clear_storage_error(s3_server):
         await store.put("k", b"x")
     error = caught.value
     assert not isinstance(error, ObjectMissing), "a 404 on PUT is a missing bucket, not a missing object"
-    assert (error.status, error.code, error.params["reason"]) == (503, "documents.storage_failed", "NoSuchBucket")
+    assert (error.status, error.code, error.params["reason"]) == (
+        503,
+        "documents.storage_failed",
+        "NoSuchBucket",
+    )
     assert error.params == {"operation": "put", "backend": "s3", "reason": "NoSuchBucket"}
     assert "NoSuchBucket" in error.message("en") and "s3" in error.message("zh-CN")
 
@@ -162,7 +170,12 @@ async def test_s3_unreachable_server_fails_fast_naming_the_connection():
     from netsupport import free_port
 
     store = S3Storage(
-        endpoint=f"http://127.0.0.1:{free_port()}", bucket="docs", access_key="a", secret_key="b", timeout=2, max_retries=1
+        endpoint=f"http://127.0.0.1:{free_port()}",
+        bucket="docs",
+        access_key="a",
+        secret_key="b",
+        timeout=2,
+        max_retries=1,
     )
     for call in (lambda: store.put("k", b"x"), lambda: store.open("k"), lambda: store.exists("k")):
         with pytest.raises(StorageError) as caught:
@@ -172,7 +185,9 @@ async def test_s3_unreachable_server_fails_fast_naming_the_connection():
 
 
 async def test_s3_prefix_keeps_keys_inside_it(s3_server, s3_bucket):
-    prefixed = S3Storage(endpoint=s3_server, bucket=s3_bucket, access_key="a", secret_key="b", prefix="lendhub/")
+    prefixed = S3Storage(
+        endpoint=s3_server, bucket=s3_bucket, access_key="a", secret_key="b", prefix="lendhub/"
+    )
     whole = S3Storage(endpoint=s3_server, bucket=s3_bucket, access_key="a", secret_key="b")
     await prefixed.put("customer/c1/d1", b"x")
     assert await whole.exists("lendhub/customer/c1/d1") and not await whole.exists("customer/c1/d1")
