@@ -43,6 +43,7 @@ __all__ = [
     "normalise_type",
     "receive",
     "sanitise_filename",
+    "size_mb",
 ]
 
 PDF = "application/pdf"
@@ -212,7 +213,7 @@ async def receive(
             async for chunk in chunks:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise TooLarge("documents.too_large", limit=max_bytes, limit_mb=_mb(max_bytes))
+                    raise TooLarge("documents.too_large", limit=max_bytes, limit_mb=size_mb(max_bytes))
                 digest.update(chunk)
                 spool.write(chunk)
         finally:
@@ -228,5 +229,6 @@ async def receive(
     return Received(spool, size, digest.hexdigest())
 
 
-def _mb(size: int) -> str:
+def size_mb(size: int) -> str:
+    """Bytes as MiB for messages: ``20``, ``0.5``."""
     return f"{size / (1024 * 1024):.1f}".rstrip("0").rstrip(".")

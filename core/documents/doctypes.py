@@ -17,6 +17,7 @@ from core.errors import Invalid
 from core.i18n import translate
 
 from .content import CONTENT_TYPES, JPEG, OFD, PDF, PNG, XLSX
+from .errors import UnsupportedContent
 
 __all__ = ["DEFAULT_DOCUMENT_TYPES", "DocumentType", "DocumentTypes"]
 
@@ -46,6 +47,51 @@ class DocumentType:
     def accepts(self, content_type: str) -> bool:
         """Whether a document of this type may hold content of ``content_type``."""
         return content_type in self.content_types
+
+    def _not_allowed(self, content_type: str) -> UnsupportedContent:
+        return UnsupportedContent(
+            "documents.type_not_allowed",
+            doc_type=self.code,
+            content_type=content_type,
+            allowed=", ".join(self.content_types),
+        )
+
+    def check_declared(self, declared: str | None) -> None:
+        """Refuse, before a byte is read, a declared type this document type never takes (415)."""
+        if declared is not None and not self.accepts(declared):
+            raise self._not_allowed(declared)
+
+    def check_content(self, declared: str | None, extension: str | None, detected: str | None) -> str:
+        """The detected type, once it is recognised, the claims about it are true and it is accepted.
+
+        Args:
+            declared: the normalised declared type (``None``: no claim).
+            extension: the filename's extension (``None``: none).
+            detected: what ``content.detect`` read from the bytes.
+
+        Raises:
+            UnsupportedContent: unrecognised content, or a type this document type does not take.
+            Invalid: the declared type or the extension names another type than the content's.
+        """
+        if detected is None:
+            raise UnsupportedContent("documents.unrecognised_content", accepted=", ".join(self.content_types))
+        if declared is not None and declared != detected:
+            raise Invalid(
+                "documents.declared_mismatch",
+                errors=[{"field": "content_type", "code": "documents.declared_mismatch"}],
+                declared=declared,
+                detected=detected,
+            )
+        if extension is not None and extension not in CONTENT_TYPES[detected]:
+            raise Invalid(
+                "documents.extension_mismatch",
+                errors=[{"field": "filename", "code": "documents.extension_mismatch"}],
+                extension=extension,
+                detected=detected,
+            )
+        if not self.accepts(detected):
+            raise self._not_allowed(detected)
+        return detected
 
 
 class DocumentTypes:

@@ -32,9 +32,9 @@ from core.access.scopes import scope_clause
 from core.db import new_id, utcnow
 from core.errors import Invalid, NotFound
 
-from .content import CONTENT_TYPES, detect, extension_of, normalise_type, receive, sanitise_filename
-from .doctypes import DEFAULT_DOCUMENT_TYPES, DocumentType, DocumentTypes
-from .errors import StorageError, UnsupportedContent
+from .content import detect, extension_of, normalise_type, receive, sanitise_filename, size_mb
+from .doctypes import DEFAULT_DOCUMENT_TYPES, DocumentTypes
+from .errors import StorageError, TooLarge
 from .models import OWNER_KINDS, Document
 from .storage import CHUNK_SIZE, ReadStream, Source, Storage
 
@@ -49,6 +49,7 @@ __all__ = [
     "open_download",
     "purge",
     "read_bytes",
+    "refuse_oversize",
     "upload",
 ]
 
@@ -75,6 +76,16 @@ class UploadLimits:
     max_bytes: int = 20 * 1024 * 1024
     chunk_size: int = CHUNK_SIZE
     spool_dir: str | None = None
+
+
+def refuse_oversize(content_length: int | None, limits: UploadLimits) -> None:
+    """Refuse at once an upload whose declared ``Content-Length`` is over the limit (413).
+
+    For a route to call before reading the body; ``upload`` enforces the limit on the bytes
+    themselves whatever the header said.
+    """
+    if content_length is not None and content_length > limits.max_bytes:
+        raise TooLarge("documents.too_large", limit=limits.max_bytes, limit_mb=size_mb(limits.max_bytes))
 
 
 @dataclass(frozen=True)
@@ -123,46 +134,6 @@ def _audit_view(document: Document) -> dict[str, Any]:
         "size": document.size,
         "sha256": document.sha256,
     }
-
-
-def _check_declared(kind: DocumentType, declared: str | None) -> None:
-    """Refuse before reading a byte when the declared type is one this document type never takes."""
-    if declared is not None and not kind.accepts(declared):
-        raise UnsupportedContent(
-            "documents.type_not_allowed",
-            doc_type=kind.code,
-            content_type=declared,
-            allowed=", ".join(kind.content_types),
-        )
-
-
-def _check_detected(
-    kind: DocumentType, declared: str | None, extension: str | None, detected: str | None
-) -> str:
-    if detected is None:
-        raise UnsupportedContent("documents.unrecognised_content", accepted=", ".join(kind.content_types))
-    if declared is not None and declared != detected:
-        raise Invalid(
-            "documents.declared_mismatch",
-            errors=[{"field": "content_type", "code": "documents.declared_mismatch"}],
-            declared=declared,
-            detected=detected,
-        )
-    if extension is not None and extension not in CONTENT_TYPES[detected]:
-        raise Invalid(
-            "documents.extension_mismatch",
-            errors=[{"field": "filename", "code": "documents.extension_mismatch"}],
-            extension=extension,
-            detected=detected,
-        )
-    if not kind.accepts(detected):
-        raise UnsupportedContent(
-            "documents.type_not_allowed",
-            doc_type=kind.code,
-            content_type=detected,
-            allowed=", ".join(kind.content_types),
-        )
-    return detected
 
 
 async def _live_duplicate(
@@ -224,13 +195,13 @@ async def upload(
     _check_owner(owner_kind, owner_record_id)
     kind = types.get(doc_type)
     declared = normalise_type(declared_type)
-    _check_declared(kind, declared)
+    kind.check_declared(declared)
     name = sanitise_filename(filename)
     key = ""
     with await receive(
         stream, max_bytes=limits.max_bytes, chunk_size=limits.chunk_size, spool_dir=limits.spool_dir
     ) as received:
-        detected = _check_detected(kind, declared, extension_of(name), detect(received.file))
+        detected = kind.check_content(declared, extension_of(name), detect(received.file))
         existing = await _live_duplicate(session, owner_kind, owner_record_id, doc_type, received.sha256)
         if existing is not None:
             return Uploaded(existing, created=False)

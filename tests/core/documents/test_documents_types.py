@@ -70,3 +70,40 @@ def test_every_documents_code_has_a_message_in_both_languages():
     assert len(codes) > 15
     for language in ("zh-CN", "en"):
         assert codes - set(catalog(language)) == set(), language
+
+
+def test_the_read_schema_reads_a_document_row():
+    from datetime import UTC, datetime
+
+    from core.documents import Document
+    from schemas.api.documents import DocumentRead
+
+    row = Document(
+        id="d1",
+        owner_kind="customer",
+        owner_record_id="c1",
+        doc_type="other",
+        filename="a.pdf",
+        declared_type=None,
+        detected_type=PDF,
+        size=3,
+        sha256="0" * 64,
+        storage_backend="local",
+        storage_key="customer/c1/d1",
+        uploaded_by="user:li",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    body = DocumentRead.model_validate(row).model_dump()
+    assert body["content_type"] == PDF and "storage_key" not in body and body["deleted_at"] is None
+
+
+def test_a_declared_content_length_over_the_limit_is_refused_before_reading():
+    from core.documents import TooLarge, UploadLimits
+    from core.documents.service import refuse_oversize
+
+    limits = UploadLimits(max_bytes=100)
+    refuse_oversize(None, limits)
+    refuse_oversize(100, limits)
+    with pytest.raises(TooLarge) as caught:
+        refuse_oversize(101, limits)
+    assert caught.value.params == {"limit": 100, "limit_mb": "0"}
