@@ -43,7 +43,7 @@ def upgrade() -> None:
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_by", sa.String(length=200), nullable=True),
         sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("owner_kind IN ('customer', 'application')", name="ck_documents_owner_kind"),
+        sa.CheckConstraint("owner_kind IN ('customer', 'application')", name=op.f("ck_documents_owner_kind")),
         sa.ForeignKeyConstraint(["branch_id"], ["branches.id"], name="fk_documents_branch_id_branches"),
         sa.PrimaryKeyConstraint("id", name="pk_documents"),
         sa.UniqueConstraint("storage_key", name="uq_documents_storage_key"),
