@@ -197,7 +197,6 @@ async def upload(
     declared = normalise_type(declared_type)
     kind.check_declared(declared)
     name = sanitise_filename(filename)
-    key = ""
     with await receive(
         stream, max_bytes=limits.max_bytes, chunk_size=limits.chunk_size, spool_dir=limits.spool_dir
     ) as received:
