@@ -17,6 +17,7 @@ from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
+from core.documents.models import Document
 from core.forms.models import FormVersion
 from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
@@ -43,6 +44,7 @@ __all__ = [
     "ConnectorInstance",
     "Customer",
     "CustomerRelation",
+    "Document",
     "FormVersion",
     "ImportRejection",
     "ImportRun",

@@ -11,6 +11,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,7 @@ _DRIVERS = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
 
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 def _target_ok(item: str) -> bool:
@@ -132,6 +134,35 @@ class Settings(BaseSettings):
         "loopback ('*' for any; for tests and the sandbox only)",
     )
 
+    documents_dir: Path = Field(
+        default=Path("var/documents"),
+        description="directory of the local document store (used unless LENDHUB_DOCUMENTS_S3_URL is set)",
+    )
+    documents_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        le=2 * 1024 * 1024 * 1024,
+        description="largest accepted upload in bytes; reading stops at the limit",
+    )
+    documents_s3_url: str | None = Field(
+        default=None, description="S3-compatible endpoint, http(s)://host[:port]; set = documents go there"
+    )
+    documents_s3_bucket: str | None = Field(default=None, description="bucket (must exist)")
+    documents_s3_region: str = Field(default="us-east-1", pattern=r"^[a-z0-9-]{1,40}$")
+    documents_s3_prefix: str = Field(
+        default="",
+        pattern=r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}(/[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})*/?)?$",
+        description="key prefix inside the bucket, e.g. lendhub/",
+    )
+    documents_s3_access_key: SecretStr | None = Field(
+        default=None, description="access key id; unset with the secret key = the AWS_* environment"
+    )
+    documents_s3_secret_key: SecretStr | None = None
+    documents_s3_timeout_seconds: float = Field(default=60.0, gt=0, le=3600)
+    documents_s3_virtual_hosted: bool = Field(
+        default=False, description="bucket.host style requests instead of host/bucket (AWS, OSS)"
+    )
+
     @field_validator("webhook_retry_schedule", "outbound_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
@@ -169,6 +200,40 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected a URL starting with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("documents_s3_url")
+    @classmethod
+    def _s3_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise ValueError("expected http(s)://host[:port] without credentials (use the key variables)")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(
+                "expected only scheme, host and port; the bucket goes in LENDHUB_DOCUMENTS_S3_BUCKET"
+            )
+        return value.rstrip("/")
+
+    @field_validator("documents_s3_bucket")
+    @classmethod
+    def _s3_bucket(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not _BUCKET.match(value) or ".." in value:
+            raise ValueError("expected an S3 bucket name: 3-63 lower-case letters, digits, '.' and '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> Settings:
+        if self.documents_s3_url and not self.documents_s3_bucket:
+            raise ValueError("LENDHUB_DOCUMENTS_S3_URL needs LENDHUB_DOCUMENTS_S3_BUCKET")
+        if (self.documents_s3_access_key is None) != (self.documents_s3_secret_key is None):
+            raise ValueError(
+                "LENDHUB_DOCUMENTS_S3_ACCESS_KEY and LENDHUB_DOCUMENTS_S3_SECRET_KEY "
+                "are set together or not at all"
+            )
+        return self
 
     @model_validator(mode="after")
     def _pii_keys_pair(self) -> Settings:
@@ -218,6 +283,16 @@ class Settings(BaseSettings):
         return [name.strip() for name in self.load_plugins.split(",") if name.strip()]
 
 
+def _without_userinfo(value: Any) -> Any:
+    """A URL with its ``user:password@`` masked, so an error never echoes a password."""
+    if isinstance(value, str) and "@" in value and "://" in value:
+        scheme, _, rest = value.partition("://")
+        userinfo, at, host = rest.rpartition("@")
+        if at and "/" not in userinfo:
+            return f"{scheme}://***@{host}"
+    return value
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Read settings, turning validation errors into one message naming every bad variable."""
     try:
@@ -228,6 +303,6 @@ def load_settings(**overrides: Any) -> Settings:
             loc = error["loc"]
             name = "LENDHUB_" + "_".join(str(part) for part in loc).upper() if loc else "settings"
             secret = any(word in name for word in ("SECRET", "KEY")) or not loc
-            shown = "***" if secret else repr(error.get("input"))
+            shown = "***" if secret else repr(_without_userinfo(error.get("input")))
             lines.append(f"{name}: {error['msg']} (got {shown})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None

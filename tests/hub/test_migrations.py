@@ -48,6 +48,7 @@ EXPECTED = {
     "form_versions",
     "segments",
     "segment_members",
+    "documents",
 }
 
 
