@@ -30,7 +30,8 @@ class CapabilitySpec:
         subjects_table: README rows: what the simulator answers per sandbox subject.
         fixture_op: the operation whose recorded answer the mapping test uses.
         fixture_data: that answer's ``data`` object, as JSON text.
-        fixture_expr: the mapping call in the mapping test (``body`` is the envelope).
+        fixture_expr: the mapping test's lines that set ``result`` from ``data`` (the
+            recorded answer's ``data``), at function-body indentation.
         connector_imports: extra import lines of the connector module.
         test_imports: extra import lines of the conformance test.
     """
@@ -71,9 +72,15 @@ SPECS: dict[str, CapabilitySpec] = {
         connector_models="CreditReport, PersonSubject",
         mapping_models="CreditReport, PersonSubject",
         methods='''
-    async def fetch_report(self, subject: PersonSubject, *, authorization_id: str) -> CreditReport:
+    async def fetch_report(
+        self, subject: PersonSubject, *, authorization_id: str
+    ) -> CreditReport:
         """The subject's credit report under the recorded authorization."""
-        payload = {"name": subject.name, "id_number": subject.id_number, "authorization_id": authorization_id}
+        payload = {
+            "name": subject.name,
+            "id_number": subject.id_number,
+            "authorization_id": authorization_id,
+        }
         return mapping.credit_report(await self._call("fetch_report", payload), subject)
 ''',
         mappers='''
@@ -93,7 +100,8 @@ def credit_report(data: dict[str, Any], subject: PersonSubject) -> CreditReport:
         handlers="""
     def op_fetch_report(self, payload: dict[str, Any], key: str) -> Response:
         id_number = str(payload.get("id_number", ""))
-        if id_number == UNKNOWN_PERSON.id_number or id_number not in {s.id_number for s in SUBJECTS}:
+        known = {s.id_number for s in SUBJECTS} - {UNKNOWN_PERSON.id_number}
+        if id_number not in known:
             return fail(40401, "no record for this subject")
         overdue = "36000.00" if id_number == DELINQUENT_BORROWER.id_number else "0"
         return ok(
@@ -106,26 +114,28 @@ def credit_report(data: dict[str, Any], subject: PersonSubject) -> CreditReport:
 """,
         call_body="""        person = CLEAN_BORROWER
         subject = PersonSubject(name=person.name, id_number=person.id_number)
-        return await connector.fetch_report(subject, authorization_id="AUTH-CONFORMANCE")""",
+        authorization_id = "AUTH-CONFORMANCE"
+        return await connector.fetch_report(subject, authorization_id=authorization_id)""",
         write_method="",
         test_models="PersonSubject",
         sandbox_imports="CLEAN_BORROWER",
         subjects_table=_PEOPLE_TABLE,
         fixture_op="fetch_report",
         fixture_data='{"report_id": "RPT-1", "generated_at": "2024-05-01T08:00:00Z", "total_overdue": "0"}',
-        fixture_expr=(
-            'mapping.credit_report(client.unwrap(body), mapping.PersonSubject(name="张三", '
-            'id_number="110105199003070017"))'
-        ),
+        fixture_expr="""    subject = mapping.PersonSubject(name="张三", id_number="110105199003070017")
+    result = mapping.credit_report(data, subject)""",
     ),
     "litigation": CapabilitySpec(
         port="Litigation",
         connector_models="LitigationRecord",
         mapping_models="LitigationRecord",
         methods='''
-    async def search(self, subject_name: str, *, id_number: str | None = None) -> LitigationRecord:
-        """Every judicial record about the subject; an unknown subject has empty lists."""
-        data = await self._call("search", {"name": subject_name, "id_number": id_number})
+    async def search(
+        self, subject_name: str, *, id_number: str | None = None
+    ) -> LitigationRecord:
+        """Every judicial record about the subject; none for an unknown subject."""
+        payload = {"name": subject_name, "id_number": id_number}
+        data = await self._call("search", payload)
         return mapping.litigation_record(data, subject_name)
 ''',
         mappers='''
@@ -137,7 +147,11 @@ def litigation_record(data: dict[str, Any], subject_name: str) -> LitigationReco
         {
             "subject_name": subject_name,
             "dishonest": [
-                {"case_number": d.get("case_no"), "court": d.get("court"), "obligation": d.get("duty", "")}
+                {
+                    "case_number": d.get("case_no"),
+                    "court": d.get("court"),
+                    "obligation": d.get("duty", ""),
+                }
                 for d in data.get("dishonest", [])
             ],
             "restrictions": [
@@ -151,15 +165,18 @@ def litigation_record(data: dict[str, Any], subject_name: str) -> LitigationReco
     def op_search(self, payload: dict[str, Any], key: str) -> Response:
         name = str(payload.get("name", ""))
         if name in (DISHONEST_DEBTOR.name, REVOKED_COMPANY.name):
-            record = {"case_no": "(2023)京0105执1234号", "court": "北京市朝阳区人民法院", "duty": "偿还借款"}
+            record = {
+                "case_no": "(2023)京0105执1234号",
+                "court": "北京市朝阳区人民法院",
+                "duty": "偿还借款",
+            }
             return ok({"dishonest": [record], "restrictions": [record]})
         return ok({"dishonest": [], "restrictions": []})
 """,
         call_body="""        person = CLEAN_BORROWER
-        record: LitigationRecord = await connector.search(person.name, id_number=person.id_number)
-        return record""",
+        return await connector.search(person.name, id_number=person.id_number)""",
         write_method="",
-        test_models="LitigationRecord",
+        test_models="",
         sandbox_imports="CLEAN_BORROWER",
         subjects_table=_PEOPLE_TABLE,
         fixture_op="search",
@@ -167,7 +184,7 @@ def litigation_record(data: dict[str, Any], subject_name: str) -> LitigationReco
             '{"dishonest": [{"case_no": "(2023)京0105执1234号", "court": "北京市朝阳区人民法院", '
             '"duty": "偿还借款"}], "restrictions": []}'
         ),
-        fixture_expr='mapping.litigation_record(client.unwrap(body), "王五")',
+        fixture_expr='    result = mapping.litigation_record(data, "王五")',
     ),
     "business_registry": CapabilitySpec(
         port="BusinessRegistry",
@@ -176,8 +193,8 @@ def litigation_record(data: dict[str, Any], subject_name: str) -> LitigationReco
         methods='''
     async def company_profile(self, subject: CompanySubject) -> CompanyProfile:
         """The company's registration by USCC or name."""
-        data = await self._call("company_profile", {"uscc": subject.uscc, "name": subject.name})
-        return mapping.company_profile(data)
+        payload = {"uscc": subject.uscc, "name": subject.name}
+        return mapping.company_profile(await self._call("company_profile", payload))
 ''',
         mappers='''
 
@@ -196,9 +213,17 @@ def company_profile(data: dict[str, Any]) -> CompanyProfile:
         handlers="""
     def op_company_profile(self, payload: dict[str, Any], key: str) -> Response:
         for company in (ACTIVE_COMPANY, REVOKED_COMPANY):
-            if payload.get("uscc") == company.uscc or payload.get("name") == company.name:
-                status = "吊销" if company is REVOKED_COMPANY else "存续"
-                return ok({"name": company.name, "credit_code": company.uscc, "status": status})
+            if payload.get("uscc") in (company.uscc, None) and payload.get("name") in (
+                company.name,
+                None,
+            ):
+                return ok(
+                    {
+                        "name": company.name,
+                        "credit_code": company.uscc,
+                        "status": "吊销" if company is REVOKED_COMPANY else "存续",
+                    }
+                )
         return fail(40401, "no such company")
 """,
         call_body="""        subject = CompanySubject(uscc=ACTIVE_COMPANY.uscc)
@@ -211,7 +236,7 @@ def company_profile(data: dict[str, Any]) -> CompanyProfile:
         fixture_data=(
             '{"name": "上海示例测试有限公司", "credit_code": "913100001234567883", "status": "存续"}'
         ),
-        fixture_expr="mapping.company_profile(client.unwrap(body))",
+        fixture_expr="    result = mapping.company_profile(data)",
     ),
     "esignature": CapabilitySpec(
         port="ESignature",
@@ -226,7 +251,8 @@ def company_profile(data: dict[str, Any]) -> CompanyProfile:
             "document_b64": base64.b64encode(request.document).decode(),
             "signers": [{"name": s.name, "mobile": s.mobile} for s in request.signers],
         }
-        data = await self._call("create_flow", payload, idempotency_key=request.idempotency_key)
+        key = request.idempotency_key
+        data = await self._call("create_flow", payload, idempotency_key=key)
         return mapping.sign_flow(data)
 
     async def get_flow(self, flow_id: str) -> SignFlow:
@@ -235,11 +261,13 @@ def company_profile(data: dict[str, Any]) -> CompanyProfile:
 
     async def revoke_flow(self, flow_id: str, *, reason: str) -> SignFlow:
         """Withdraw an unfinished flow."""
-        return mapping.sign_flow(await self._call("revoke_flow", {"flow_id": flow_id, "reason": reason}))
+        payload = {"flow_id": flow_id, "reason": reason}
+        return mapping.sign_flow(await self._call("revoke_flow", payload))
 
     async def signing_url(self, flow_id: str, *, signer: Signer) -> str:
         """Where the signer signs."""
-        data = await self._call("signing_url", {"flow_id": flow_id, "signer": signer.name})
+        payload = {"flow_id": flow_id, "signer": signer.name}
+        data = await self._call("signing_url", payload)
         return str(data["url"])
 
     async def document_urls(self, flow_id: str) -> dict[str, str]:
@@ -253,19 +281,26 @@ def sign_flow(data: dict[str, Any]) -> SignFlow:
     """A flow answer → SignFlow."""
     return _build(
         SignFlow,
-        {"flow_id": data.get("flow_id"), "status": data.get("status"), "title": data.get("subject", "")},
+        {
+            "flow_id": data.get("flow_id"),
+            "status": data.get("status"),
+            "title": data.get("subject", ""),
+        },
     )
 ''',
         handlers="""
     def _flow(self, flow_id: str) -> dict[str, Any] | None:
         if flow_id == "FLOW-SANDBOX":
-            return {"flow_id": flow_id, "status": "signing", "subject": "sandbox contract"}
+            return {"flow_id": flow_id, "status": "signing", "subject": "sandbox"}
         return next((f for f in self.store.values() if f["flow_id"] == flow_id), None)
 
     def op_create_flow(self, payload: dict[str, Any], key: str) -> Response:
         if key not in self.store:
-            flow_id = stable_id("FLOW", key)
-            self.store[key] = {"flow_id": flow_id, "status": "signing", "subject": payload.get("subject", "")}
+            self.store[key] = {
+                "flow_id": stable_id("FLOW", key),
+                "status": "signing",
+                "subject": payload.get("subject", ""),
+            }
         return ok(self.store[key])
 
     def op_get_flow(self, payload: dict[str, Any], key: str) -> Response:
@@ -274,13 +309,16 @@ def sign_flow(data: dict[str, Any]) -> SignFlow:
 
     def op_revoke_flow(self, payload: dict[str, Any], key: str) -> Response:
         flow = self._flow(str(payload.get("flow_id")))
-        return ok({**flow, "status": "revoked"}) if flow else fail(40401, "no such flow")
+        if flow is None:
+            return fail(40401, "no such flow")
+        return ok({**flow, "status": "revoked"})
 
     def op_signing_url(self, payload: dict[str, Any], key: str) -> Response:
         return ok({"url": f"https://sign.sandbox.example/{payload.get('flow_id')}"})
 
     def op_document_urls(self, payload: dict[str, Any], key: str) -> Response:
-        return ok({"documents": {"contract.pdf": f"https://files.sandbox.example/{payload.get('flow_id')}.pdf"}})
+        url = f"https://files.sandbox.example/{payload.get('flow_id')}.pdf"
+        return ok({"documents": {"contract.pdf": url}})
 """,
         call_body="""        return await connector.get_flow("FLOW-SANDBOX")""",
         write_method="""
@@ -298,8 +336,8 @@ def sign_flow(data: dict[str, Any]) -> SignFlow:
         sandbox_imports="CLEAN_BORROWER",
         subjects_table=_WRITES_TABLE,
         fixture_op="get_flow",
-        fixture_data='{"flow_id": "FLOW-SANDBOX", "status": "signing", "subject": "sandbox contract"}',
-        fixture_expr="mapping.sign_flow(client.unwrap(body))",
+        fixture_data='{"flow_id": "FLOW-SANDBOX", "status": "signing", "subject": "sandbox"}',
+        fixture_expr="    result = mapping.sign_flow(data)",
         connector_imports="import base64\n",
     ),
     "finance_ledger": CapabilitySpec(
@@ -321,8 +359,9 @@ def sign_flow(data: dict[str, Any]) -> SignFlow:
                 for e in voucher.entries
             ],
         }
-        data = await self._call("post_voucher", payload, idempotency_key=voucher.idempotency_key)
-        return mapping.voucher_receipt(data, voucher.idempotency_key)
+        key = voucher.idempotency_key
+        data = await self._call("post_voucher", payload, idempotency_key=key)
+        return mapping.voucher_receipt(data, key)
 ''',
         mappers='''
 
@@ -342,28 +381,30 @@ def voucher_receipt(data: dict[str, Any], idempotency_key: str) -> VoucherReceip
     def op_post_voucher(self, payload: dict[str, Any], key: str) -> Response:
         if key in self.store:
             return ok({**self.store[key], "replayed": True})
-        self.store[key] = {"voucher_id": stable_id("V", key), "number": f"记-{len(self.store) + 1}"}
+        number = f"记-{len(self.store) + 1}"
+        self.store[key] = {"voucher_id": stable_id("V", key), "number": number}
         return ok(self.store[key])
 """,
         call_body="""        return await self.write(connector)""",
         write_method="""
     async def write(self, connector: Any) -> Any:
+        amount, summary = Decimal("1000.00"), "disbursement"
         voucher = Voucher(
             idempotency_key="conformance-voucher-1",
             booked_on=date(2024, 5, 1),
             entries=(
-                VoucherEntry(account_code="1122", summary="disbursement", debit=Decimal("1000.00")),
-                VoucherEntry(account_code="1002", summary="disbursement", credit=Decimal("1000.00")),
+                VoucherEntry(account_code="1122", summary=summary, debit=amount),
+                VoucherEntry(account_code="1002", summary=summary, credit=amount),
             ),
         )
         return await connector.post_voucher(voucher)
 """,
         test_models="Voucher, VoucherEntry",
-        sandbox_imports="CLEAN_BORROWER  # noqa: F401",
+        sandbox_imports="",
         subjects_table=_WRITES_TABLE,
         fixture_op="post_voucher",
         fixture_data='{"voucher_id": "V-1", "number": "记-1"}',
-        fixture_expr='mapping.voucher_receipt(client.unwrap(body), "key-1")',
+        fixture_expr='    result = mapping.voucher_receipt(data, "key-1")',
         test_imports="from datetime import date\nfrom decimal import Decimal\n",
     ),
     "oa_approval": CapabilitySpec(
@@ -373,17 +414,28 @@ def voucher_receipt(data: dict[str, Any], idempotency_key: str) -> VoucherReceip
         methods='''
     async def create_instance(self, request: ApprovalRequest) -> ApprovalInstance:
         """Start an approval; the same idempotency key yields the same instance."""
-        payload = {"template": request.template_code, "initiator": request.initiator, "form": request.form}
-        data = await self._call("create_instance", payload, idempotency_key=request.idempotency_key)
+        payload = {
+            "template": request.template_code,
+            "initiator": request.initiator,
+            "form": request.form,
+        }
+        key = request.idempotency_key
+        data = await self._call("create_instance", payload, idempotency_key=key)
         return mapping.approval_instance(data)
 
     async def get_instance(self, instance_id: str) -> ApprovalInstance:
         """Where the approval stands."""
-        return mapping.approval_instance(await self._call("get_instance", {"instance_id": instance_id}))
+        data = await self._call("get_instance", {"instance_id": instance_id})
+        return mapping.approval_instance(data)
 ''',
         mappers='''
 
-_STATUS = {"RUNNING": "pending", "AGREE": "approved", "REFUSE": "rejected", "CANCEL": "canceled"}
+_STATUS = {
+    "RUNNING": "pending",
+    "AGREE": "approved",
+    "REFUSE": "rejected",
+    "CANCEL": "canceled",
+}
 
 
 def approval_instance(data: dict[str, Any]) -> ApprovalInstance:
@@ -410,9 +462,13 @@ def approval_instance(data: dict[str, Any]) -> ApprovalInstance:
 
     def op_get_instance(self, payload: dict[str, Any], key: str) -> Response:
         instance_id = payload.get("instance_id")
-        if instance_id == "INST-SANDBOX":
-            return ok({"instance_id": instance_id, "status": "AGREE", "template": "LOAN"})
-        found = next((i for i in self.store.values() if i["instance_id"] == instance_id), None)
+        sandbox = {
+            "instance_id": "INST-SANDBOX",
+            "status": "AGREE",
+            "template": "LOAN",
+        }
+        instances: list[dict[str, Any]] = [sandbox, *self.store.values()]
+        found = next((i for i in instances if i["instance_id"] == instance_id), None)
         return ok(found) if found else fail(40401, "no such instance")
 """,
         call_body="""        return await connector.get_instance("INST-SANDBOX")""",
@@ -431,7 +487,7 @@ def approval_instance(data: dict[str, Any]) -> ApprovalInstance:
         subjects_table=_WRITES_TABLE,
         fixture_op="get_instance",
         fixture_data='{"instance_id": "INST-SANDBOX", "status": "AGREE", "template": "LOAN"}',
-        fixture_expr="mapping.approval_instance(client.unwrap(body))",
+        fixture_expr="    result = mapping.approval_instance(data)",
     ),
     "risk_model": CapabilitySpec(
         port="RiskModel",
@@ -440,17 +496,20 @@ def approval_instance(data: dict[str, Any]) -> ApprovalInstance:
         methods='''
     async def score(self, risk_input: RiskInput) -> RiskDecision:
         """Score one application."""
+        features = risk_input.features.items()
+        subject = risk_input.subject
         payload = {
             "application_id": risk_input.application_id,
-            "features": {k: None if v is None else str(v) for k, v in risk_input.features.items()},
-            "id_number": risk_input.subject.id_number if risk_input.subject else None,
+            "features": {k: None if v is None else str(v) for k, v in features},
+            "id_number": subject.id_number if subject else None,
         }
-        return mapping.risk_decision(await self._call("score", payload), risk_input.application_id)
+        data = await self._call("score", payload)
+        return mapping.risk_decision(data, risk_input.application_id)
 ''',
         mappers='''
 
 def risk_decision(data: dict[str, Any], application_id: str) -> RiskDecision:
-    """A score answer → RiskDecision (scores arrive as strings, kept exact as Decimal)."""
+    """A score answer → RiskDecision (a score arrives as a string, kept exact)."""
     return _build(
         RiskDecision,
         {
@@ -465,7 +524,8 @@ def risk_decision(data: dict[str, Any], application_id: str) -> RiskDecision:
 ''',
         handlers="""
     def op_score(self, payload: dict[str, Any], key: str) -> Response:
-        risky = payload.get("id_number") in (DELINQUENT_BORROWER.id_number, DISHONEST_DEBTOR.id_number)
+        risky_ids = (DELINQUENT_BORROWER.id_number, DISHONEST_DEBTOR.id_number)
+        risky = payload.get("id_number") in risky_ids
         return ok(
             {
                 "score": "480" if risky else "720",
@@ -477,8 +537,11 @@ def risk_decision(data: dict[str, Any], application_id: str) -> RiskDecision:
         )
 """,
         call_body="""        person = CLEAN_BORROWER
-        subject = PersonSubject(name=person.name, id_number=person.id_number)
-        risk_input = RiskInput(application_id="APP-1", features={"income": 12000}, subject=subject)
+        risk_input = RiskInput(
+            application_id="APP-1",
+            features={"income": 12000},
+            subject=PersonSubject(name=person.name, id_number=person.id_number),
+        )
         return await connector.score(risk_input)""",
         write_method="",
         test_models="PersonSubject, RiskInput",
@@ -486,6 +549,6 @@ def risk_decision(data: dict[str, Any], application_id: str) -> RiskDecision:
         subjects_table=_PEOPLE_TABLE,
         fixture_op="score",
         fixture_data='{"score": "720", "band": "A", "reasons": [], "model": "sandbox-model", "version": "1"}',
-        fixture_expr='mapping.risk_decision(client.unwrap(body), "APP-1")',
+        fixture_expr='    result = mapping.risk_decision(data, "APP-1")',
     ),
 }
