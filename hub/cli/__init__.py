@@ -23,6 +23,7 @@ from . import (
     connector_new,
     connectors,
     db,
+    grants,
     plugins,
     sandbox,
     security,
@@ -69,8 +70,8 @@ _BUILTIN_COMMANDS = (
     webhooks.webhooks,
     access.branches,
     access.users,
-    access.roles,
-    access.tokens,
+    grants.roles,
+    grants.tokens,
     security.audit,
     security.keys,
 )
