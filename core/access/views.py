@@ -19,6 +19,7 @@ __all__ = [
     "all_branches",
     "all_roles",
     "all_tokens",
+    "all_users",
     "branch_codes",
     "role_view",
     "token_view",
@@ -58,6 +59,13 @@ async def user_view(session: AsyncSession, user: User, codes: dict[str, str]) ->
         disabled=user.disabled_at is not None,
         created_at=user.created_at,
     )
+
+
+async def all_users(session: AsyncSession) -> list[UserRead]:
+    """Every user, by username (unscoped: for the operator at the machine)."""
+    codes = await branch_codes(session)
+    rows = (await session.scalars(select(User).order_by(User.username))).all()
+    return [await user_view(session, row, codes) for row in rows]
 
 
 async def role_view(session: AsyncSession, role: Role) -> RoleRead:

@@ -18,10 +18,9 @@ from sqlalchemy import select
 from core.access import Actor, User, views
 from core.access import service as access
 from hub.runtime import Runtime
-from schemas.api.access import BranchRead, UserRead
 
-from .common import run_with_runtime
-from .output import echo_json, echo_table, json_option
+from .common import read_in_session, run_with_runtime
+from .output import echo_json, echo_listing, json_option
 
 __all__ = ["branches", "operator", "users"]
 
@@ -55,18 +54,11 @@ def add_branch(code: str, name: str, parent: str | None) -> None:
 @json_option
 def list_branches(as_json: bool) -> None:
     """Print the branch tree."""
-
-    async def work(runtime: Runtime) -> list[BranchRead]:
-        async with runtime.sessions() as session:
-            return await views.all_branches(session)
-
-    rows = run_with_runtime(work)
-    if as_json:
-        echo_json([row.model_dump(mode="json") for row in rows])
-        return
-    echo_table(
-        ["CODE", "NAME", "PARENT", "LEVEL"],
-        [["  " * row.depth + row.code, row.name, row.parent, row.depth] for row in rows],
+    echo_listing(
+        read_in_session(views.all_branches),
+        as_json=as_json,
+        columns=["CODE", "NAME", "PARENT", "LEVEL"],
+        row=lambda b: ["  " * b.depth + b.code, b.name, b.parent, b.depth],
         empty="no branches; add the head office with `lendhub branches add CODE --name NAME`",
     )
 
@@ -115,29 +107,20 @@ def add_user(
 @json_option
 def list_users(as_json: bool) -> None:
     """Print every user: branch, roles, state (never a password)."""
-
-    async def work(runtime: Runtime) -> list[UserRead]:
-        async with runtime.sessions() as session:
-            codes = await views.branch_codes(session)
-            rows = (await session.scalars(select(User).order_by(User.username))).all()
-            return [await views.user_view(session, row, codes) for row in rows]
-
-    found = run_with_runtime(work)
-    if as_json:
-        echo_json([user.model_dump(mode="json") for user in found])
-        return
-    echo_table(
-        ["USERNAME", "NAME", "BRANCH", "ROLES", "STATE", "CREATED"],
-        [
-            [u.username, u.display_name or None, u.branch, ", ".join(u.roles), _state(u), u.created_at]
-            for u in found
+    echo_listing(
+        read_in_session(views.all_users),
+        as_json=as_json,
+        columns=["USERNAME", "NAME", "BRANCH", "ROLES", "STATE", "CREATED"],
+        row=lambda u: [
+            u.username,
+            u.display_name or None,
+            u.branch,
+            ", ".join(u.roles),
+            "disabled" if u.disabled else "enabled",
+            u.created_at,
         ],
         empty="no users; `lendhub users bootstrap` creates the first administrator",
     )
-
-
-def _state(user: UserRead) -> str:
-    return "disabled" if user.disabled else "enabled"
 
 
 @users.command("bootstrap")

@@ -8,16 +8,17 @@ only its digest is stored. As in :mod:`hub.cli.access`, changes are audited as t
 from __future__ import annotations
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import service as access
 from core.access import views
 from core.access.repository import role_by_name
 from hub.runtime import Runtime
-from schemas.api.access import RoleRead, TokenRead
+from schemas.api.access import RoleRead
 
 from .access import operator
-from .common import run_with_runtime
-from .output import echo_fields, echo_json, echo_table, json_option, yes_no
+from .common import read_in_session, run_with_runtime
+from .output import echo_fields, echo_json, echo_listing, echo_table, json_option, yes_no
 
 __all__ = ["roles", "tokens"]
 
@@ -31,18 +32,11 @@ def roles() -> None:
 @json_option
 def list_roles(as_json: bool) -> None:
     """Print every role with how many grants it has."""
-
-    async def work(runtime: Runtime) -> list[RoleRead]:
-        async with runtime.sessions() as session:
-            return await views.all_roles(session)
-
-    found = run_with_runtime(work)
-    if as_json:
-        echo_json([role.model_dump(mode="json") for role in found])
-        return
-    echo_table(
-        ["NAME", "BUILT-IN", "GRANTS", "DESCRIPTION"],
-        [[r.name, yes_no(r.builtin), len(r.grants), r.description] for r in found],
+    echo_listing(
+        read_in_session(views.all_roles),
+        as_json=as_json,
+        columns=["NAME", "BUILT-IN", "GRANTS", "DESCRIPTION"],
+        row=lambda r: [r.name, yes_no(r.builtin), len(r.grants), r.description],
         empty="no roles; `lendhub db upgrade` creates the built-in ones",
     )
 
@@ -53,11 +47,10 @@ def list_roles(as_json: bool) -> None:
 def show_role(name: str, as_json: bool) -> None:
     """Print a role: its description, then its grants (permission and scope)."""
 
-    async def work(runtime: Runtime) -> RoleRead:
-        async with runtime.sessions() as session:
-            return await views.role_view(session, await role_by_name(session, name))
+    async def read(session: AsyncSession) -> RoleRead:
+        return await views.role_view(session, await role_by_name(session, name))
 
-    role = run_with_runtime(work)
+    role = read_in_session(read)
     if as_json:
         echo_json(role.model_dump(mode="json"))
         return
@@ -111,27 +104,17 @@ def tokens() -> None:
 @json_option
 def list_tokens(as_json: bool) -> None:
     """Print every token: prefix, roles, expiry, state (never a value)."""
-
-    async def work(runtime: Runtime) -> list[TokenRead]:
-        async with runtime.sessions() as session:
-            return await views.all_tokens(session)
-
-    found = run_with_runtime(work)
-    if as_json:
-        echo_json([token.model_dump(mode="json") for token in found])
-        return
-    echo_table(
-        ["NAME", "PREFIX", "ROLES", "BRANCH", "EXPIRES", "STATE"],
-        [
-            [
-                t.name,
-                t.prefix,
-                ", ".join(t.roles),
-                t.branch,
-                t.expires_at,
-                "revoked" if t.revoked else "active",
-            ]
-            for t in found
+    echo_listing(
+        read_in_session(views.all_tokens),
+        as_json=as_json,
+        columns=["NAME", "PREFIX", "ROLES", "BRANCH", "EXPIRES", "STATE"],
+        row=lambda t: [
+            t.name,
+            t.prefix,
+            ", ".join(t.roles),
+            t.branch,
+            t.expires_at,
+            "revoked" if t.revoked else "active",
         ],
         empty="no API tokens; create one with `lendhub tokens create --name NAME --role ROLE`",
     )

@@ -15,14 +15,26 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from pydantic import BaseModel
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["echo_fields", "echo_json", "echo_secret", "echo_table", "iso", "json_option", "yes_no"]
+__all__ = [
+    "echo_fields",
+    "echo_json",
+    "echo_listing",
+    "echo_secret",
+    "echo_table",
+    "iso",
+    "json_option",
+    "yes_no",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def iso(value: datetime | None) -> str:
@@ -84,6 +96,21 @@ def echo_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: 
     for row in cells:
         table.add_row(*row)
     _console().print(table)
+
+
+def echo_listing(
+    items: Sequence[M],
+    *,
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[M], Sequence[Any]],
+    empty: str,
+) -> None:
+    """A listing of read models: JSON with ``--json``, else a table with one ``row(item)`` each."""
+    if as_json:
+        echo_json([item.model_dump(mode="json") for item in items])
+    else:
+        echo_table(columns, [row(item) for item in items], empty=empty)
 
 
 def echo_fields(fields: Iterable[tuple[str, Any]]) -> None:

@@ -48,15 +48,9 @@ def _audit(database_url: str) -> list[AuditEntry]:
     return asyncio.run(read())
 
 
-def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
-    first = run("users", "bootstrap")
-    assert first.exit_code == 0 and "password" in first.output
-    assert "users exist already" in run("users", "bootstrap").output
-    assert run("branches", "add", "HQ", "--name", "总行").exit_code == 0
-    assert run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ").exit_code == 0
-    orphan = run("branches", "add", "X1", "--name", "x", "--parent", "NOPE")
-    assert orphan.exit_code == 1 and "No such branch: NOPE" in orphan.output
-    added = run(
+def _add_loan_officer(run):
+    """User ``li``, a loan officer of branch SH01."""
+    return run(
         "users",
         "add",
         "li",
@@ -67,6 +61,17 @@ def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
         "--password-stdin",
         input=PASSWORD + "\n",
     )
+
+
+def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
+    first = run("users", "bootstrap")
+    assert first.exit_code == 0 and "password" in first.output
+    assert "users exist already" in run("users", "bootstrap").output
+    assert run("branches", "add", "HQ", "--name", "总行").exit_code == 0
+    assert run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ").exit_code == 0
+    orphan = run("branches", "add", "X1", "--name", "x", "--parent", "NOPE")
+    assert orphan.exit_code == 1 and "No such branch: NOPE" in orphan.output
+    added = _add_loan_officer(run)
     assert added.exit_code == 0, added.output
     weak = run("users", "add", "wu", "--role", "reviewer", "--password-stdin", input="short\n")
     assert weak.exit_code == 1 and "at least 10" in weak.output
@@ -169,17 +174,7 @@ def test_users_roles_tokens_and_branches_are_listed_as_tables_or_json(run):
     run("users", "bootstrap")
     run("branches", "add", "HQ", "--name", "总行")
     run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ")
-    run(
-        "users",
-        "add",
-        "li",
-        "--role",
-        "loan_officer",
-        "--branch",
-        "SH01",
-        "--password-stdin",
-        input=PASSWORD + "\n",
-    )
+    _add_loan_officer(run)
     token = run("tokens", "create", "--name", "crm-sync", "--role", "integrator").stdout.splitlines()[0]
 
     users = _table(run("users", "list").stdout)
