@@ -1,32 +1,32 @@
-"""``lendhub branches | users | roles | tokens``: the organisation from the operator's shell.
+"""``lendhub branches | users``: the organisation from the operator's shell.
 
 These work before any user exists — on a fresh install they are how the first admin is made —
 because the operator at the machine holding the database is trusted like the database itself.
 Every change is audited as done by ``operator:<login>@<host>``. Passwords are read from standard
-input (``--password-stdin``), never from the command line, which other users can see.
+input (``--password-stdin``), never from the command line, which other users can see. Roles and
+API tokens are in :mod:`hub.cli.grants`.
 """
 
 from __future__ import annotations
 
 import secrets
 import sys
-from typing import Any
 
 import click
 from sqlalchemy import select
 
-from core.access import Actor, Branch, User
+from core.access import Actor, User, views
 from core.access import service as access
-from core.access.repository import role_by_name
 from hub.runtime import Runtime
 
-from .common import run_with_runtime
-from .output import echo_json, echo_table, json_option
+from .common import read_in_session, run_with_runtime
+from .output import echo_json, echo_listing, json_option
 
-__all__ = ["branches", "roles", "tokens", "users"]
+__all__ = ["branches", "operator", "users"]
 
 
-def _operator() -> Actor:
+def operator() -> Actor:
+    """The operator at this machine, as whom CLI changes are audited."""
     return Actor.operator()
 
 
@@ -44,7 +44,7 @@ def add_branch(code: str, name: str, parent: str | None) -> None:
 
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
-            await access.add_branch(session, _operator(), code=code, name=name, parent=parent)
+            await access.add_branch(session, operator(), code=code, name=name, parent=parent)
 
     run_with_runtime(work)
     click.echo(f"branch {code} added" + (f" under {parent}" if parent else " (head office)"))
@@ -54,19 +54,11 @@ def add_branch(code: str, name: str, parent: str | None) -> None:
 @json_option
 def list_branches(as_json: bool) -> None:
     """Print the branch tree."""
-
-    async def work(runtime: Runtime) -> list[dict[str, Any]]:
-        async with runtime.sessions() as session:
-            rows = (await session.scalars(select(Branch).order_by(Branch.path))).all()
-        return [{"code": r.code, "name": r.name, "depth": r.path.count("/") - 2} for r in rows]
-
-    rows = run_with_runtime(work)
-    if as_json:
-        echo_json(rows)
-        return
-    echo_table(
-        ["CODE", "NAME", "LEVEL"],
-        [["  " * row["depth"] + row["code"], row["name"], row["depth"]] for row in rows],
+    echo_listing(
+        read_in_session(views.all_branches),
+        as_json=as_json,
+        columns=["CODE", "NAME", "PARENT", "LEVEL"],
+        row=lambda b: ["  " * b.depth + b.code, b.name, b.parent, b.depth],
         empty="no branches; add the head office with `lendhub branches add CODE --name NAME`",
     )
 
@@ -99,7 +91,7 @@ def add_user(
         async with runtime.sessions() as session, session.begin():
             await access.add_user(
                 session,
-                _operator(),
+                operator(),
                 username=username,
                 password=password,
                 roles=list(roles),
@@ -111,9 +103,30 @@ def add_user(
     click.echo(f"user {username.strip().lower()} added with role(s) {', '.join(roles)}")
 
 
+@users.command("list")
+@json_option
+def list_users(as_json: bool) -> None:
+    """Print every user: branch, roles, state (never a password)."""
+    echo_listing(
+        read_in_session(views.all_users),
+        as_json=as_json,
+        columns=["USERNAME", "NAME", "BRANCH", "ROLES", "STATE", "CREATED"],
+        row=lambda u: [
+            u.username,
+            u.display_name or None,
+            u.branch,
+            ", ".join(u.roles),
+            "disabled" if u.disabled else "enabled",
+            u.created_at,
+        ],
+        empty="no users; `lendhub users bootstrap` creates the first administrator",
+    )
+
+
 @users.command("bootstrap")
 @click.option("--username", default="admin", show_default=True)
-def bootstrap(username: str) -> None:
+@json_option
+def bootstrap(username: str, as_json: bool) -> None:
     """On a database without users, create an admin with a generated password and print it once."""
 
     async def work(runtime: Runtime) -> str | None:
@@ -122,11 +135,16 @@ def bootstrap(username: str) -> None:
                 return None
             password = secrets.token_urlsafe(12) + "-9"
             await access.add_user(
-                session, _operator(), username=username, password=password, roles=["admin"], branch=None
+                session, operator(), username=username, password=password, roles=["admin"], branch=None
             )
             return password
 
     password = run_with_runtime(work)
+    if as_json:
+        echo_json({"created": password is not None, "username": username, "password": password})
+        if password is not None:
+            click.echo("secret shown once — store the password or change it now", err=True)
+        return
     if password is None:
         click.echo(
             "users exist already: sign in with yours (`lendhub users add … --password-stdin` adds more)"
@@ -146,7 +164,7 @@ def disable_user(username: str) -> None:
 
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
-            await access.set_user_enabled(session, _operator(), username, enabled=False)
+            await access.set_user_enabled(session, operator(), username, enabled=False)
 
     run_with_runtime(work)
     click.echo(f"user {username} disabled")
@@ -159,7 +177,7 @@ def enable_user(username: str) -> None:
 
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
-            await access.set_user_enabled(session, _operator(), username, enabled=True)
+            await access.set_user_enabled(session, operator(), username, enabled=True)
 
     run_with_runtime(work)
     click.echo(f"user {username} enabled")
@@ -174,104 +192,7 @@ def set_password(username: str, password_stdin: bool) -> None:
 
     async def work(runtime: Runtime) -> None:
         async with runtime.sessions() as session, session.begin():
-            await access.set_password(session, _operator(), username, password)
+            await access.set_password(session, operator(), username, password)
 
     run_with_runtime(work)
     click.echo(f"password of {username} changed")
-
-
-@click.group("roles")
-def roles() -> None:
-    """Roles and their grants (built-in roles are data too)."""
-
-
-@roles.command("show")
-@click.argument("name")
-def show_role(name: str) -> None:
-    """Print a role's grants as JSON."""
-
-    async def work(runtime: Runtime) -> dict[str, Any]:
-        async with runtime.sessions() as session:
-            role = await role_by_name(session, name)
-            return {
-                "name": role.name,
-                "description": role.description,
-                "grants": await access.role_grants(session, name),
-            }
-
-    echo_json(run_with_runtime(work))
-
-
-@roles.command("set")
-@click.argument("name")
-@click.option(
-    "--grant", "grants", multiple=True, required=True, help="PERMISSION=SCOPE (own, team, branch, all)."
-)
-@click.option("--description", default=None)
-@click.option("--create", is_flag=True, help="Create a new custom role instead of replacing one's grants.")
-def set_role(name: str, grants: tuple[str, ...], description: str | None, create: bool) -> None:
-    """Create a role, or replace a role's grants."""
-    parsed: dict[str, str] = {}
-    for item in grants:
-        permission, sep, scope = item.partition("=")
-        if not sep:
-            raise click.BadParameter(f"expected PERMISSION=SCOPE, got {item!r}", param_hint="--grant")
-        parsed[permission.strip()] = scope.strip()
-
-    async def work(runtime: Runtime) -> None:
-        async with runtime.sessions() as session, session.begin():
-            await access.save_role(
-                session,
-                _operator(),
-                runtime.permissions,
-                name=name,
-                grants=parsed,
-                description=description,
-                create=create,
-            )
-
-    run_with_runtime(work)
-    click.echo(f"role {name} {'created' if create else 'updated'} with {len(parsed)} grant(s)")
-
-
-@click.group("tokens")
-def tokens() -> None:
-    """API tokens for systems (partners, the lender's own services)."""
-
-
-@tokens.command("create")
-@click.option("--name", required=True, help="A unique name, e.g. crm-sync.")
-@click.option("--role", "roles", multiple=True, required=True, help="A role name; repeat for several.")
-@click.option("--branch", default=None, help="Branch the token acts within (for own/team/branch scopes).")
-@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None)
-def create_token(name: str, roles: tuple[str, ...], branch: str | None, expires_in_days: int | None) -> None:
-    """Create a token and print it once (only its digest is stored)."""
-
-    async def work(runtime: Runtime) -> str:
-        async with runtime.sessions() as session, session.begin():
-            _, value = await access.create_token(
-                session,
-                _operator(),
-                name=name,
-                roles=list(roles),
-                branch=branch,
-                expires_in_days=expires_in_days,
-            )
-        return value
-
-    value = run_with_runtime(work)
-    click.echo(value)
-    click.echo("this is the only time the token is shown; store it now", err=True)
-
-
-@tokens.command("revoke")
-@click.argument("name")
-def revoke_token(name: str) -> None:
-    """Revoke a token by name."""
-
-    async def work(runtime: Runtime) -> None:
-        async with runtime.sessions() as session, session.begin():
-            await access.revoke_token(session, _operator(), name)
-
-    run_with_runtime(work)
-    click.echo(f"token {name} revoked")

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import DomainError
 from core.i18n import negotiate
@@ -29,6 +30,7 @@ __all__ = [
     "echo_json",
     "one_line",
     "parse_pairs",
+    "read_in_session",
     "run_with_runtime",
     "start_runtime",
 ]
@@ -77,6 +79,16 @@ def run_with_runtime(
         raise one_line(exc, exc.message(cli_language())) from None
     except caught as exc:
         raise one_line(exc, str(exc)) from None
+
+
+def read_in_session(read: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``read`` in one session of a worker-less runtime, as :func:`run_with_runtime` does."""
+
+    async def work(runtime: Runtime) -> T:
+        async with runtime.sessions() as session:
+            return await read(session)
+
+    return run_with_runtime(work)
 
 
 def debugging() -> bool:

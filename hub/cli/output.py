@@ -1,7 +1,7 @@
 """How every command prints: tables, ``--json``, ISO-8601 UTC times, secrets shown once.
 
-Listings are aligned tables with headers, or JSON with ``--json``; a secret is printed once and
-marked as such.
+Listings are aligned tables with headers, one thing is a table of fields (name, value), and
+``--json`` prints either as JSON instead; a secret is printed once and marked as such.
 
 Tables go through rich: bold headers and colour on a terminal, plain aligned text when piped
 (rich detects it), never wrapped mid-value. JSON is indented, keeps Chinese readable and writes
@@ -15,14 +15,26 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+from pydantic import BaseModel
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["echo_json", "echo_secret", "echo_table", "iso", "json_option"]
+__all__ = [
+    "echo_fields",
+    "echo_json",
+    "echo_listing",
+    "echo_secret",
+    "echo_table",
+    "iso",
+    "json_option",
+    "yes_no",
+]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def iso(value: datetime | None) -> str:
@@ -86,6 +98,36 @@ def echo_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, empty: 
     _console().print(table)
 
 
+def echo_listing(
+    items: Sequence[M],
+    *,
+    as_json: bool,
+    columns: Sequence[str],
+    row: Callable[[M], Sequence[Any]],
+    empty: str,
+) -> None:
+    """A listing of read models: JSON with ``--json``, else a table with one ``row(item)`` each."""
+    if as_json:
+        echo_json([item.model_dump(mode="json") for item in items])
+    else:
+        echo_table(columns, [row(item) for item in items], empty=empty)
+
+
+def echo_fields(fields: Iterable[tuple[str, Any]]) -> None:
+    """One thing as aligned ``name  value`` lines: a table of two columns without a header."""
+    table = Table(box=None, show_header=False, show_edge=False, pad_edge=False)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold", no_wrap=True)
+    for name, value in fields:
+        table.add_row(name, _cell(value))
+    _console().print(table)
+
+
+def yes_no(value: bool) -> str:
+    """A flag in a table cell."""
+    return "yes" if value else "no"
+
+
 def echo_secret(label: str, value: str, advice: str) -> None:
     """Print a secret once, marked as such, with what to do with it (the advice goes to stderr)."""
     click.echo(f"{label} (shown only now): {value}")
@@ -93,5 +135,5 @@ def echo_secret(label: str, value: str, advice: str) -> None:
 
 
 def json_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    """The ``--json`` flag every listing command takes."""
+    """The ``--json`` flag every command that prints data takes."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(function)

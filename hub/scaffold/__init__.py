@@ -17,7 +17,8 @@ from string import Template
 from core.hookspecs import HOOK_API_VERSION
 from core.integrations.base import Capability
 
-from .capabilities import SPECS
+from .capabilities import SPECS, CapabilitySpec
+from .layout import assignment, class_header, from_import
 
 __all__ = ["NAME_PATTERN", "ScaffoldError", "scaffold", "validate_capability", "validate_name"]
 
@@ -55,6 +56,46 @@ def _template(name: str) -> Template:
     return Template(resources.files(__package__).joinpath("templates", name).read_text(encoding="utf-8"))
 
 
+_SDK_NAMES = (
+    "Capability",
+    "ConnectorError",
+    "ConnectorInfo",
+    "HttpConnector",
+    "HttpConnectorConfig",
+    "SecretStr",
+    "SupportLevel",
+)
+"""What the connector module imports from ``plugins.sdk`` besides its port."""
+
+
+def _imports(*imports: tuple[str, str]) -> str:
+    """``from module import names`` lines for each ``(module, "A, B")``; no line when none."""
+    lines = [from_import(module, names.split(", ")) for module, names in imports if names]
+    return "\n".join(lines)
+
+
+def _varying_lines(spec: CapabilitySpec, package: str, prefix: str, cls: str) -> dict[str, str]:
+    """The lines whose names or length vary with the capability and the name, in ruff's layout."""
+    return {
+        "sdk_import": from_import("plugins.sdk", [*_SDK_NAMES, spec.port]),
+        "class_header": class_header(cls, ["HttpConnector", spec.port]),
+        "config_line": assignment(f"Config: ClassVar[type[{prefix}Config]]", f"{prefix}Config", "    "),
+        "simulator_line": assignment(
+            "simulator: ClassVar[str | None]", f'"{package}.simulator:create_app"', "    "
+        ),
+        "connector_models_import": _imports(("schemas.canonical", spec.connector_models)),
+        "mapping_models_import": _imports(("schemas.canonical", spec.mapping_models)),
+        "lendhub_imports": _imports(
+            ("plugins.sdk.sandbox", spec.sandbox_imports),
+            ("plugins.testing", "ConnectorTestSuite"),
+            ("schemas.canonical", spec.test_models),
+        ),
+        "package_imports": _imports(
+            (f"{package}.connector", cls), (f"{package}.simulator", "SANDBOX_CONFIG")
+        ),
+    }
+
+
 def scaffold(name: str, capability: str, directory: Path, *, vendor: str | None = None) -> Path:
     """Write the package ``lendhub-<name>/`` under ``directory`` and return its path.
 
@@ -75,55 +116,55 @@ def scaffold(name: str, capability: str, directory: Path, *, vendor: str | None 
         raise ScaffoldError(f"{root} already exists; refusing to overwrite it")
     prefix = "".join(part.capitalize() for part in name.split("_"))
     package = f"lendhub_{name}"
+    cls = f"{prefix}{spec.port}"
     values = {
         "name": name,
         "dist_name": name.replace("_", "-"),  # distributions and host names use '-', not '_'
         "hook_api": HOOK_API_VERSION,
         "package": package,
         "prefix": prefix,
-        "cls": f"{prefix}{spec.port}",
+        "cls": cls,
         "port": spec.port,
         "vendor": vendor or prefix,
         "capability": cap.value,
         "capability_upper": cap.name,
         "slug": f"{name.replace('_', '-')}-{cap.value.replace('_', '-')}",
-        "models": "",
         "methods": spec.methods,
         "mappers": spec.mappers,
         "handlers": spec.handlers,
         "call_body": spec.call_body,
         "write_method": spec.write_method,
-        "sandbox_imports": spec.sandbox_imports,
         "subjects_table": spec.subjects_table,
         "fixture_op": spec.fixture_op,
         "fixture_expr": spec.fixture_expr,
         "connector_imports": spec.connector_imports,
         "test_imports": spec.test_imports,
         "idempotent_writes": "done" if spec.write_method else "{status: exempt, comment: read-only port}",
+        **_varying_lines(spec, package, prefix, cls),
     }
     files = {
-        "pyproject.toml": ("pyproject.toml.tmpl", {}),
-        "README.md": ("README.md.tmpl", {}),
-        f"{package}/__init__.py": ("package_init.py.tmpl", {}),
-        f"{package}/plugin.py": ("plugin.py.tmpl", {}),
-        f"{package}/client.py": ("client.py.tmpl", {}),
-        f"{package}/connector.py": ("connector.py.tmpl", {"models": spec.connector_models}),
-        f"{package}/mapping.py": ("mapping.py.tmpl", {"models": spec.mapping_models}),
-        f"{package}/simulator.py": ("simulator.py.tmpl", {}),
-        f"{package}/quality.yaml": ("quality.yaml.tmpl", {}),
-        f"{package}/README.md": ("connector_README.md.tmpl", {}),
-        f"tests/test_{name}_conformance.py": ("test_conformance.py.tmpl", {"models": spec.test_models}),
-        f"tests/test_{name}_mapping.py": ("test_mapping.py.tmpl", {}),
+        "pyproject.toml": "pyproject.toml.tmpl",
+        "README.md": "README.md.tmpl",
+        f"{package}/__init__.py": "package_init.py.tmpl",
+        f"{package}/plugin.py": "plugin.py.tmpl",
+        f"{package}/client.py": "client.py.tmpl",
+        f"{package}/connector.py": "connector.py.tmpl",
+        f"{package}/mapping.py": "mapping.py.tmpl",
+        f"{package}/simulator.py": "simulator.py.tmpl",
+        f"{package}/quality.yaml": "quality.yaml.tmpl",
+        f"{package}/README.md": "connector_README.md.tmpl",
+        f"tests/test_{name}_conformance.py": "test_conformance.py.tmpl",
+        f"tests/test_{name}_mapping.py": "test_mapping.py.tmpl",
     }
-    rendered = {
-        path: _template(template).substitute({**values, **extra}) for path, (template, extra) in files.items()
-    }
+    rendered = {path: _template(template).substitute(values) for path, template in files.items()}
     envelope = {"code": 0, "message": "ok", "data": json.loads(spec.fixture_data)}
     rendered[f"tests/fixtures/{name}_{spec.fixture_op}.json"] = (
         json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
     )
     rendered[f"{package}/py.typed"] = ""
     for relative, text in rendered.items():
+        if relative.endswith(".py") and text:
+            text = text.rstrip("\n") + "\n"  # fragments end in a newline of their own: one at the end
         target = root / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

@@ -7,8 +7,9 @@ goes, in order, through:
 2. per attempt: the authenticator (:mod:`plugins.sdk.auth`, from :meth:`HttpConnector.make_auth`),
    the circuit breaker (CircuitOpen when open), the rate limit (wait, bounded by the
    deadline) and the concurrency limit;
-3. the send, on the injected ``httpx.AsyncClient`` with explicit timeouts, never following redirects
-   (a redirect could leave the allow-list);
+3. the send, on the injected ``httpx.AsyncClient`` with explicit timeouts cut to the call's
+   deadline, never following redirects (a redirect could leave the allow-list;
+   :mod:`plugins.sdk.sending`);
 4. classification: the connector's :meth:`classify` hook first (vendor codes inside HTTP 200), then
    the default status mapping;
 5. a masked call-log row for the attempt;
@@ -38,7 +39,6 @@ from core.integrations.errors import (
     CircuitOpen,
     ConnectorError,
     EgressDenied,
-    TransientError,
     VendorContractError,
 )
 
@@ -48,9 +48,11 @@ from .calllog import CallRecorder, MemoryCallRecorder, PendingCall, install_log_
 from .config import HttpConnectorConfig, secret_values
 from .cookies import CookielessAsyncClient
 from .egress import EgressPolicy
+from .guards import Guards
 from .limits import Limiter
 from .masking import Masker, declared_patterns, declared_sensitive
 from .retry import IDEMPOTENT_METHODS, RetryPolicy, classify_status
+from .sending import AttemptTimeouts
 from .state import SharedState
 
 __all__ = ["HttpConnector"]
@@ -116,8 +118,7 @@ class HttpConnector(Connector):
             write=config.read_timeout,
             pool=config.connect_timeout,
         )
-        self._timeout_dict = self.timeout.as_dict()
-        self._longest_timeout = max(config.connect_timeout, config.read_timeout)
+        self._timeouts = AttemptTimeouts(self.timeout, config.total_timeout)
         self._owns_http = http is None
         self.http = http if http is not None else CookielessAsyncClient(timeout=self.timeout)
         self.shared_state = state if state is not None else SharedState.memory()
@@ -127,39 +128,20 @@ class HttpConnector(Connector):
         """This instance's view: cache and lock keys live under ``<slug>/<instance>:``."""
         self.recorder: CallRecorder = recorder if recorder is not None else MemoryCallRecorder(limit=1000)
         self._base_url = config.base_url.rstrip("/")
-        self.egress = EgressPolicy(
-            [*self.info.hosts, httpx.URL(config.base_url).host],
+        guards = Guards.from_config(
+            config,
             name=self.name,
-            allow_insecure_http=config.allow_insecure_http,
-        )
-        key = f"{self.slug}:{instance}"
-        self.breaker = CircuitBreaker(
-            self.state.breakers,
-            key,
-            failure_threshold=config.breaker_failure_threshold,
-            cooldown=config.breaker_cooldown_seconds,
-            probe_ttl=config.total_timeout,
-            clock=clock,
-            name=self.name,
-        )
-        self.limiter = Limiter(
-            self.state.rates,
-            key,
-            rate_per_second=config.rate_limit_per_second,
-            max_concurrency=config.max_concurrency,
+            key=f"{self.slug}:{instance}",
+            hosts=self.info.hosts,
+            state=self.state,
             clock=clock,
             sleep=sleep,
-            name=self.name,
+            rng=rng,
         )
-        self.retry_policy = RetryPolicy(
-            max_attempts=config.max_attempts,
-            backoff_initial=config.backoff_initial,
-            backoff_max=config.backoff_max,
-            max_retry_after=config.max_retry_after,
-            sleep=sleep,
-            clock=clock,
-            **({"rng": rng} if rng is not None else {}),
-        )
+        self.egress: EgressPolicy = guards.egress
+        self.breaker: CircuitBreaker = guards.breaker
+        self.limiter: Limiter = guards.limiter
+        self.retry_policy: RetryPolicy = guards.retry_policy
         self.auth = self.make_auth()
         """Applied to every attempt; see :meth:`make_auth`."""
         fields, headers = declared_sensitive(type(self))
@@ -305,7 +287,13 @@ class HttpConnector(Connector):
         error: ConnectorError | None = None
         sent_at = self.clock()
         try:
-            response = await self._send(call, sent_at)
+            response = await self._timeouts.send(
+                self.http,
+                call.request,
+                remaining=call.deadline - sent_at,
+                label=f"{self.name} {op}",
+                connector=self.slug,
+            )
         except ConnectorError as exc:
             error = exc
         except BaseException:
@@ -337,37 +325,6 @@ class HttpConnector(Connector):
             raise error
         assert response is not None
         return response
-
-    async def _send(self, call: PendingCall, sent_at: float) -> httpx.Response:
-        remaining = call.deadline - sent_at
-        op = call.operation
-        if remaining <= 0:
-            raise TransientError(f"{self.name} {op}: total deadline reached", connector=self.slug)
-        request = call.request
-        if remaining < self._longest_timeout:
-            request.extensions["timeout"] = {
-                k: remaining if v is None else min(v, remaining) for k, v in self._timeout_dict.items()
-            }
-        else:
-            request.extensions["timeout"] = self._timeout_dict
-        try:
-            # httpx timeouts bound each socket operation; this bounds the whole attempt, so a
-            # vendor dripping its answer byte by byte cannot outlive the call's deadline.
-            async with asyncio.timeout(remaining):
-                return await self.http.send(request, follow_redirects=False)
-        except httpx.TimeoutException as exc:
-            raise TransientError(
-                f"{self.name} {op}: {type(exc).__name__} (connect {self.timeout.connect}s, "
-                f"read {self.timeout.read}s)",
-                connector=self.slug,
-            ) from exc
-        except httpx.TransportError as exc:
-            raise TransientError(f"{self.name} {op}: {type(exc).__name__}", connector=self.slug) from exc
-        except TimeoutError as exc:
-            raise TransientError(
-                f"{self.name} {op}: no complete answer within the {self.config.total_timeout}s deadline",
-                connector=self.slug,
-            ) from exc
 
     def _classify(self, response: httpx.Response, call: PendingCall) -> ConnectorError | None:
         prefix = f"{self.name} {call.operation}"

@@ -3,8 +3,8 @@ import asyncio
 import pytest
 from dbfixtures import effects
 from sqlalchemy import func, select
+from waiting import wait_for
 
-from core.db import utcnow
 from core.jobs import (
     ClaimedJob,
     Job,
@@ -97,7 +97,7 @@ async def test_an_unknown_kind_fails_with_a_clear_error(session_factory):
     assert "no handler registered for job kind 'test.nobody'" in job.last_error
 
 
-async def test_a_worker_that_lost_its_lease_rolls_back_its_effects(session_factory):
+async def test_a_worker_that_lost_its_lease_rolls_back_its_effects(session_factory, job_clock):
     handlers = JobHandlers()
     release_slow = asyncio.Event()
 
@@ -113,7 +113,7 @@ async def test_a_worker_that_lost_its_lease_rolls_back_its_effects(session_facto
     slow_worker = JobExecutor(session_factory, handlers, owner="slow", lease_seconds=0.3)
     first = await claim(session_factory, job_id, "slow", 0.3)
     assert first is not None
-    await asyncio.sleep(0.4)
+    job_clock.advance(0.4)
     fast = _executor(session_factory, handlers, owner="fast")
     assert await fast.run(job_id) is True
     release_slow.set()
@@ -123,25 +123,36 @@ async def test_a_worker_that_lost_its_lease_rolls_back_its_effects(session_facto
     assert (job.status, job.attempts, job.lease_owner) == (JobStatus.DONE, 2, None)
 
 
-async def test_the_lease_is_renewed_while_a_long_job_runs(session_factory):
+async def test_the_lease_is_renewed_while_a_long_job_runs(session_factory, job_clock):
     handlers = JobHandlers()
+    started, finish = asyncio.Event(), asyncio.Event()
     seen = []
 
     @handlers.register("test.long")
     async def long(session, payload, job):
-        await asyncio.sleep(0.7)
+        started.set()
+        await finish.wait()
         seen.append(job.attempts)
 
     job_id = await _enqueue(session_factory, "test.long")
-    executor = _executor(session_factory, handlers, lease=0.3)
+    executor = _executor(session_factory, handlers, lease=0.3)  # renewed every 0.1 s
     runner = asyncio.create_task(executor.run(job_id))
-    await asyncio.sleep(0.45)
+    await started.wait()
+    claimed_until = (await _job(session_factory, job_id)).lease_expires_at
+    job_clock.advance(0.2)
+
+    async def renewed():
+        return (await _job(session_factory, job_id)).lease_expires_at > claimed_until
+
+    await wait_for(renewed, within=5, what="a lease renewal")
+    job_clock.advance(0.2)
     # Past the original lease, yet nobody else can take the job: it was renewed.
     assert await claim(session_factory, job_id, "thief", 5) is None
+    finish.set()
     await runner
     job = await _job(session_factory, job_id)
     assert (job.status, job.attempts, seen) == (JobStatus.DONE, 1, [1])
-    assert job.finished_at <= utcnow()
+    assert job.finished_at <= job_clock.now
 
 
 def test_handlers_refuse_a_duplicate_kind():

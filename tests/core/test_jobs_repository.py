@@ -77,12 +77,13 @@ async def test_a_job_is_not_claimed_before_run_after(session_factory):
     assert await claim_due(session_factory, "w1", 30, 10) == []
 
 
-async def test_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete(session_factory):
+async def test_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete(session_factory, job_clock):
     job_id = await _enqueue(session_factory)
     first = await claim(session_factory, job_id, "w1", 0.2)
     assert first is not None
+    job_clock.advance(0.19)
     assert await claim(session_factory, job_id, "w2", 30) is None  # lease still live
-    await asyncio.sleep(0.3)
+    job_clock.advance(0.02)
     second = await claim(session_factory, job_id, "w2", 30)
     assert second is not None and second.attempts == 2
     async with session_factory() as session:
@@ -98,10 +99,10 @@ async def test_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete(sess
     assert job.finished_at is not None
 
 
-async def test_the_same_owner_cannot_complete_a_lease_it_lost_to_itself(session_factory):
+async def test_the_same_owner_cannot_complete_a_lease_it_lost_to_itself(session_factory, job_clock):
     job_id = await _enqueue(session_factory)
     first = await claim(session_factory, job_id, "w1", 0.1)
-    await asyncio.sleep(0.2)
+    job_clock.advance(0.2)
     second = await claim(session_factory, job_id, "w1", 30)
     assert first is not None and second is not None
     async with session_factory() as session:
@@ -147,14 +148,14 @@ async def test_permanent_failure_is_dead_at_once(session_factory):
     assert await fail(session_factory, job, ValueError("bad"), FAST, permanent=True) is JobStatus.DEAD
 
 
-async def test_claim_due_takes_due_and_expired_jobs_in_batches(session_factory):
+async def test_claim_due_takes_due_and_expired_jobs_in_batches(session_factory, job_clock):
     ids = [await _enqueue(session_factory) for _ in range(5)]
     await _enqueue(session_factory, run_after=utcnow() + timedelta(hours=1))
     first = await claim_due(session_factory, "w1", 0.2, 3)
     second = await claim_due(session_factory, "w2", 30, 10)
     assert len(first) == 3 and len(second) == 2
     assert {job.id for job in first + second} == set(ids)
-    await asyncio.sleep(0.3)
+    job_clock.advance(0.3)  # past w1's 0.2 s leases, within w2's 30 s ones
     third = await claim_due(session_factory, "w3", 30, 10)
     assert {job.id for job in third} == {job.id for job in first}
     assert all(job.attempts == 2 for job in third)
@@ -168,10 +169,11 @@ async def test_concurrent_sweepers_never_share_a_job(session_factory):
     assert len(claimed) == len(set(claimed)) == 12
 
 
-async def test_bury_expired_dead_letters_a_job_that_used_its_last_attempt(session_factory):
+async def test_bury_expired_dead_letters_a_job_that_used_its_last_attempt(session_factory, job_clock):
     job_id = await _enqueue(session_factory, max_attempts=1)
     assert await claim(session_factory, job_id, "w1", 0.1) is not None
-    await asyncio.sleep(0.2)
+    assert await bury_expired(session_factory) == 0  # its lease is still live
+    job_clock.advance(0.2)
     assert await claim(session_factory, job_id, "w2", 30) is None
     assert await bury_expired(session_factory) == 1
     row = await _job(session_factory, job_id)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from authsupport import authorise
 from click.testing import CliRunner
 from demo_vendor import GOOD_KEY, DemoPlugin, Simulator, serve
+from waiting import wait_for
 
 from core.outbox import add_event
 from hub.app import create_app
@@ -129,10 +128,8 @@ async def test_outbox_event_reaches_plugin_hook_through_inprocess_worker(engine,
                 payload={"amount": "1000.00"},
             )
             event_id = row.event_id
-        for _ in range(100):  # the sweeper picks it up even with no wake-up sent
-            if seen:
-                break
-            await asyncio.sleep(0.05)
+        # The sweeper picks it up even with no wake-up sent.
+        await wait_for(lambda: seen, within=5, what="the hook call")
         assert seen == [event_id]
     finally:
         await runtime.aclose()

@@ -5,6 +5,7 @@ in their own thread."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
+from waiting import wait_for
 
 from hub.database import make_engine
 from hub.sqlite_inline import WalCheckpointer, inline_connector, writes
@@ -82,33 +84,36 @@ async def test_a_writer_waiting_for_the_lock_leaves_the_loop_free(tmp_path):
     ticks = 0
 
     async def ticker() -> None:
+        # A probe, not a wait: it counts how often the loop gets to run it.
         nonlocal ticks
         while True:
             ticks += 1
             await asyncio.sleep(0.005)
 
-    async def write(engine) -> float:
-        started = time.monotonic()
-        async with engine.begin() as conn:
-            await conn.execute(text("INSERT INTO t VALUES (1)"))
-        return time.monotonic() - started
-
     async with _locked(tmp_path) as (engine, other):
+        trying = asyncio.Event()
+        event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: trying.set())
         tick_task = asyncio.create_task(ticker())
         try:
-            writer = asyncio.create_task(write(engine))
-            await asyncio.sleep(0.2)
+            writer = asyncio.create_task(_insert(engine, 1))
+            await trying.wait()  # the INSERT is about to run: it now waits for the lock
+            ticks_then = ticks
+            await wait_for(lambda: ticks >= ticks_then + 10, within=5, what="ten loop ticks")
             assert not writer.done(), "the write must wait for the lock"
-            ticks_while_waiting = ticks
             other.rollback()  # release the lock: the writer gets it within a few milliseconds
-            waited = await asyncio.wait_for(writer, 2)
+            released = time.monotonic()
+            await asyncio.wait_for(writer, 2)
         finally:
             tick_task.cancel()
-    assert ticks_while_waiting >= 10, "the loop kept running while the writer waited"
-    assert 0.2 <= waited < 1.0
+    assert time.monotonic() - released < 1.0
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 1
     await engine.dispose()
+
+
+async def _insert(engine, value: int) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO t VALUES (:a)"), {"a": value})
 
 
 async def test_the_lock_is_given_up_after_the_busy_timeout_with_nothing_written(tmp_path):
@@ -179,11 +184,8 @@ async def test_the_wal_is_checkpointed_by_the_thread_and_it_stops_on_dispose(tmp
         await conn.execute(text("CREATE TABLE big (b BLOB)"))
         for _ in range(50):
             await conn.execute(text("INSERT INTO big VALUES (randomblob(8000))"))
-    for _ in range(100):  # the rows reach the database file only by a checkpoint
-        if path.stat().st_size > size_before + 400_000:
-            break
-        await asyncio.sleep(0.05)
-    assert path.stat().st_size > size_before + 400_000
+    # The rows reach the database file only by a checkpoint.
+    await wait_for(lambda: path.stat().st_size > size_before + 400_000, within=5, what="a checkpoint")
     assert len(checkpointers() - others) == 1
     await engine.dispose()
     assert checkpointers() - others == set()
@@ -191,10 +193,23 @@ async def test_the_wal_is_checkpointed_by_the_thread_and_it_stops_on_dispose(tmp
 
 def test_a_checkpointer_never_creates_a_missing_database(tmp_path):
     path = tmp_path / "absent.db"
+    tried = threading.Event()
+
+    class Tried(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if str(path) in record.getMessage():
+                tried.set()
+
+    handler = Tried()
+    logging.getLogger("hub.sqlite_inline").addHandler(handler)
     checkpointer = WalCheckpointer(path, interval=0.01)
     checkpointer.start()
-    time.sleep(0.1)
-    checkpointer.stop()
+    try:
+        # Its attempt failing is the event waited for; one that created the file would log nothing.
+        assert tried.wait(5) or path.exists(), "the checkpointer never tried the missing file"
+    finally:
+        checkpointer.stop()
+        logging.getLogger("hub.sqlite_inline").removeHandler(handler)
     assert not path.exists()
 
 

@@ -1,9 +1,9 @@
 import asyncio
 
 from dbfixtures import effects
-from jobwait import count, job_row, wait_for
+from jobwait import RecordingExecutor, count, job_row, start_after_first_sweep, wait_for
 
-from core.jobs import JobExecutor, JobHandlers, JobStatus, RetryPolicy, enqueue, take_enqueued
+from core.jobs import JobHandlers, JobStatus, RetryPolicy, enqueue, take_enqueued
 from hub.settings import load_settings
 from hub.workers import InProcessJobQueue, RedisJobQueue, make_job_queue
 
@@ -29,7 +29,7 @@ async def _enqueue(session_factory, **kwargs) -> str:
 
 
 def _queue(session_factory, handlers, *, sweep_interval, concurrency=2, lease=5.0):
-    executor = JobExecutor(
+    executor = RecordingExecutor(
         session_factory,
         handlers,
         owner="inproc",
@@ -45,9 +45,8 @@ async def _done(session_factory, job_id):
 
 async def test_a_notified_job_runs_without_waiting_for_the_sweeper(session_factory):
     queue = _queue(session_factory, _handlers(), sweep_interval=60)
-    await queue.start()
+    await start_after_first_sweep(queue, session_factory)
     try:
-        await asyncio.sleep(0.1)  # let the first (immediate) sweep pass
         job_id = await _enqueue(session_factory)
         await queue.notify(job_id)
         await wait_for(lambda: _done(session_factory, job_id), within=3)
@@ -57,16 +56,16 @@ async def test_a_notified_job_runs_without_waiting_for_the_sweeper(session_facto
 
 async def test_duplicate_notifies_run_the_job_once(session_factory):
     queue = _queue(session_factory, _handlers(), sweep_interval=60, concurrency=4)
-    await queue.start()
+    await start_after_first_sweep(queue, session_factory)
     try:
-        await asyncio.sleep(0.1)
         job_id = await _enqueue(session_factory)
         for _ in range(5):
             await queue.notify(job_id)
-        await wait_for(lambda: _done(session_factory, job_id), within=3)
-        await asyncio.sleep(0.2)
+        # Every wake-up handled, not merely the job done: a duplicate that ran it again would show.
+        await wait_for(lambda: len(queue.executor.wakeups) == 5, within=3, what="all five wake-ups")
     finally:
         await queue.stop()
+    assert sorted(queue.executor.wakeups) == [False, False, False, False, True]
     assert await count(session_factory, effects) == 1
     assert (await job_row(session_factory, job_id)).attempts == 1
 
@@ -108,25 +107,26 @@ async def test_a_retry_is_picked_up_by_the_sweeper_after_its_backoff(session_fac
 async def test_stop_lets_running_jobs_finish_within_the_grace_period(session_factory):
     gate = asyncio.Event()
     queue = _queue(session_factory, _handlers(gate), sweep_interval=60)
-    await queue.start()
-    await asyncio.sleep(0.1)
+    await start_after_first_sweep(queue, session_factory)
     job_id = await _enqueue(session_factory)
     await queue.notify(job_id)
     await wait_for(lambda: _running(queue))
-    asyncio.get_running_loop().call_later(0.2, gate.set)
-    await queue.stop(grace=5)
+    stopping = asyncio.create_task(queue.stop(grace=5))
+    await queue.executor.waiting_idle.wait()  # stop is waiting for the running job...
+    assert not stopping.done() and not await _done(session_factory, job_id)
+    gate.set()  # ...which finishes only now
+    await stopping
     assert await _done(session_factory, job_id)
     assert not queue.running
 
 
 async def test_stop_after_the_grace_period_rolls_back_and_releases_the_job(session_factory):
-    queue = _queue(session_factory, _handlers(asyncio.Event()), sweep_interval=60)
-    await queue.start()
-    await asyncio.sleep(0.1)
+    queue = _queue(session_factory, _handlers(asyncio.Event()), sweep_interval=60)  # never finishes
+    await start_after_first_sweep(queue, session_factory)
     job_id = await _enqueue(session_factory)
     await queue.notify(job_id)
     await wait_for(lambda: _running(queue))
-    await queue.stop(grace=0.1)
+    await queue.stop(grace=0.1)  # the grace period running out is the behaviour under test
     job = await job_row(session_factory, job_id)
     assert (job.status, job.lease_owner, job.attempts) == (JobStatus.PENDING, None, 1)
     assert await count(session_factory, effects) == 0

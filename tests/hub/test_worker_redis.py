@@ -1,10 +1,9 @@
-import asyncio
 import uuid
 
 import pytest
 import redis.asyncio as aioredis
 from dbfixtures import effects
-from jobwait import count, job_row, wait_for
+from jobwait import RecordingExecutor, count, job_row, start_after_first_sweep, wait_for
 
 from core.jobs import JobExecutor, JobHandlers, JobStatus, enqueue, take_enqueued
 from hub.workers import RedisJobQueue
@@ -48,21 +47,22 @@ async def _done(session_factory, job_id):
 async def test_a_wake_up_through_the_stream_runs_the_job_once_despite_duplicates(
     session_factory, redis_url, stream
 ):
-    executor = JobExecutor(session_factory, _handlers(), owner="redis-worker", lease_seconds=5)
+    executor = RecordingExecutor(session_factory, _handlers(), owner="redis-worker", lease_seconds=5)
     consumer = RedisJobQueue(redis_url, executor=executor, stream=stream, sweep_interval=60)
     producer = RedisJobQueue(redis_url, stream=stream)
     await producer.start()
-    await consumer.start()
+    # Past the consumer's first sweep: only the stream can wake it.
+    await start_after_first_sweep(consumer, session_factory)
     try:
-        await asyncio.sleep(0.2)  # past the consumer's first sweep: only the stream can wake it
         job_id = await _enqueue(session_factory)
         for _ in range(3):
             await producer.notify(job_id)
-        await wait_for(lambda: _done(session_factory, job_id), within=10)
-        await asyncio.sleep(0.3)
+        # Every message handled, not merely the job done: a duplicate that ran it again would show.
+        await wait_for(lambda: len(executor.wakeups) == 3, within=10, what="all three wake-ups")
     finally:
         await producer.stop()
         await consumer.stop()
+    assert sorted(executor.wakeups) == [False, False, True]
     assert await count(session_factory, effects) == 1
     assert (await job_row(session_factory, job_id)).attempts == 1
 

@@ -18,6 +18,6 @@ def build_handlers(settings):
         if payload.get("block_on_attempt") == job.attempts:
             # Mid-job: the effect is written but not committed. The test kills us here.
             Path(payload["marker"]).write_text(str(job.attempts))  # noqa: ASYNC240
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never set: hangs until killed
 
     return handlers

@@ -167,3 +167,30 @@ def test_scaffold_names_hosts_and_test_extra_are_valid(tmp_path: Path) -> None:
     hosts = re.findall(r'"(api\.[^"/]+)"', connector)
     label = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
     assert hosts and all(all(label.match(part) for part in host.split(".")) for host in hosts), hosts
+
+
+def _longest_name(cap: Capability) -> str:
+    """40 characters (the most allowed) and no '_': the longest class names, slugs and paths."""
+    return f"{cap.value.replace('_', '')}{'x' * 40}"[:40]
+
+
+@pytest.mark.parametrize("longest", [False, True], ids=["short-name", "longest-name"])
+def test_scaffold_output_is_clean_under_ruffs_default_settings(tmp_path: Path, longest: bool) -> None:
+    """A vendor's first ``ruff check`` / ``ruff format --check`` finds nothing to change.
+
+    ``--isolated`` ignores every configuration file: the vendor's package has none yet, and the
+    defaults (line length 88, isort grouping with LendHub's packages as third-party) are what
+    a new project meets first.
+    """
+    names = {cap: _longest_name(cap) if longest else f"acme_{cap.name.lower()}" for cap in Capability}
+    roots = [scaffold(name, cap.value, tmp_path) for cap, name in names.items()]
+    for root in roots:
+        for command in (["check", "--isolated", "--no-cache", "."], ["format", "--isolated", "--check", "."]):
+            result = subprocess.run(
+                [sys.executable, "-m", "ruff", *command],
+                cwd=root,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 0, f"{root.name}: ruff {command[0]}\n{result.stdout}{result.stderr}"

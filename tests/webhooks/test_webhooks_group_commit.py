@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
+from waiting import wait_for
 
 from core.webhooks.models import WebhookInboxEvent
 from core.webhooks.repository import NewInboxEvent, NewRequest
@@ -30,6 +32,25 @@ def _request(n: int, body: object = b"{}") -> NewRequest:
 
 def _event(n: int, payload: object | None = None) -> NewInboxEvent:
     return NewInboxEvent(event_id=f"evt-{n}", event_type="x.y", payload=payload or {"n": n})  # type: ignore[arg-type]
+
+
+class GatedSessions:
+    """A session factory whose transactions start only once the test opens ``gate``.
+
+    ``opened`` is set when the writer asks for a session: it has taken a batch and is writing it.
+    """
+
+    def __init__(self, factory):
+        self.factory = factory
+        self.opened = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    @asynccontextmanager
+    async def __call__(self):
+        self.opened.set()
+        await self.gate.wait()
+        async with self.factory() as session:
+            yield session
 
 
 class CountingSessions:
@@ -82,11 +103,13 @@ async def test_small_batches_still_store_everything(session_factory, max_batch: 
 
 
 async def test_a_waiter_that_gives_up_does_not_break_the_writer(session_factory) -> None:
-    writer = GroupCommit(session_factory)
+    sessions = GatedSessions(session_factory)
+    writer = GroupCommit(sessions)
     impatient = asyncio.ensure_future(writer.store(_request(1), [_event(1)]))
     patient = asyncio.ensure_future(writer.store(_request(2), [_event(2)]))
-    await asyncio.sleep(0)
+    await sessions.opened.wait()  # both are queued and the writer is writing them
     impatient.cancel()
+    sessions.gate.set()
     stored = await patient
     assert stored.inserted == {"evt-2": stored.inserted["evt-2"]}
     await writer.aclose()
@@ -94,9 +117,12 @@ async def test_a_waiter_that_gives_up_does_not_break_the_writer(session_factory)
 
 
 async def test_aclose_waits_for_queued_writes(session_factory) -> None:
-    writer = GroupCommit(session_factory)
+    sessions = GatedSessions(session_factory)
+    writer = GroupCommit(sessions)
     pending = [asyncio.ensure_future(writer.store(_request(n), [_event(n)])) for n in range(5)]
-    await asyncio.sleep(0)
+    await sessions.opened.wait()
+    assert not any(p.done() for p in pending)
+    sessions.gate.set()  # the write can finish now, but only if aclose waits for it
     await writer.aclose()
     assert all(p.done() for p in pending)
     assert await _inbox_count(session_factory) == 5
@@ -158,11 +184,11 @@ async def test_refusal_counts_are_written_within_the_delay_without_a_flush(sessi
     for _ in range(3):
         writer.count_refusal("standard-webhooks", "gc", "webhook-signature-invalid")
     assert await written() == 0  # not on the refusal's path
-    for _ in range(50):
-        if await written() == 3:
-            break
-        await asyncio.sleep(0.02)
-    assert await written() == 3
+
+    async def all_three() -> bool:
+        return await written() == 3
+
+    await wait_for(all_three, within=5, what="the counts written")
     assert sessions.opened == 1
     writer.count_refusal("standard-webhooks", "gc", "webhook-signature-invalid")  # a new round
     await writer.flush()
@@ -171,8 +197,6 @@ async def test_refusal_counts_are_written_within_the_delay_without_a_flush(sessi
 
 async def test_two_writers_overlap_transactions_and_lose_nothing(session_factory) -> None:
     """PostgreSQL's setting: the next batch is written while the previous one commits."""
-    from contextlib import asynccontextmanager
-
     active = peak = opened = 0
 
     @asynccontextmanager
@@ -200,26 +224,27 @@ async def test_two_writers_overlap_transactions_and_lose_nothing(session_factory
 
 async def test_requests_queued_behind_a_write_are_checked_while_it_runs(session_factory) -> None:
     """The fast path is asked once for everything that queued up, before a writer takes it."""
-    from contextlib import asynccontextmanager
-
     asked: list[int] = []
+    queued_asked = asyncio.Event()
 
     async def known(items):
         asked.append(len(items))
+        if len(asked) == 2:
+            queued_asked.set()
         return [request.path.endswith("/known") for request, _ in items]
 
-    @asynccontextmanager
-    async def slow():
-        await asyncio.sleep(0.05)  # a transaction in flight while more requests arrive
-        async with session_factory() as session:
-            yield session
-
-    writer = GroupCommit(slow, known=known)
+    sessions = GatedSessions(session_factory)  # a transaction in flight while more requests arrive
+    writer = GroupCommit(sessions, known=known)
     first = asyncio.create_task(writer.store(_request(0), [_event(0)]))
-    await asyncio.sleep(0.01)  # the writer has taken the first request and is writing it
+    await sessions.opened.wait()  # the writer has taken the first request and is writing it
     seen = NewRequest(**{**_request(1).__dict__, "path": "/webhooks/standard-webhooks/known"})
-    later = [writer.store(_request(n), [_event(n)]) for n in range(2, 12)]
-    results = await asyncio.gather(first, writer.store(seen, [_event(1)]), *later)
+    queued = [
+        asyncio.create_task(writer.store(request, [_event(n)]))
+        for n, request in [(1, seen), *((n, _request(n)) for n in range(2, 12))]
+    ]
+    await asyncio.wait_for(queued_asked.wait(), 5)  # asked while the first write is still open
+    sessions.gate.set()
+    results = await asyncio.gather(first, *queued)
     assert asked == [1, 11]  # the first alone, then the eleven queued behind it in one call
     assert results[1].skipped and all(r.inserted for i, r in enumerate(results) if i != 1)
     assert await _inbox_count(session_factory) == 11

@@ -31,7 +31,7 @@ class Picky:
     @hookimpl
     async def webhook_received(self, delivery: Any) -> None:
         if delivery.event.id in self.hanging:
-            await asyncio.sleep(30)
+            await asyncio.Event().wait()  # never answers; the dispatch timeout has to end it
         if delivery.event.id in self.failing:
             raise RuntimeError("downstream said no")
         self.seen.append(delivery.event.id)

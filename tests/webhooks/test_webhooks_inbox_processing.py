@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from sqlalchemy import select
 from webhooks_inbox_support import Recorder, event_body, running_hub, sign, wait_for
 
+from core.jobs import Job, JobStatus
 from core.webhooks import WebhookInboxEvent
 from hub.webhooks.processing import retry_delay
 from plugins.sdk import hookimpl
@@ -28,6 +28,13 @@ async def _settled(
     return await wait_for(done, within=15)
 
 
+async def _jobs_final(runtime) -> bool:
+    """Whether every job is done or dead: a stray duplicate job would then have run already."""
+    async with runtime.sessions() as session:
+        statuses = set((await session.scalars(select(Job.status))).all())
+    return statuses <= {JobStatus.DONE, JobStatus.DEAD}
+
+
 async def _post(client, body: bytes):
     response = await client.post("/webhooks/stub-hmac/partner", content=body, headers=sign(body))
     assert response.status_code == 200, response.text
@@ -44,7 +51,7 @@ async def test_accepted_event_reaches_webhook_received_once_despite_duplicates(
             await _post(client, body)
         [row] = await _settled(runtime, 1)
         assert row.status == "processed" and row.attempts == 1 and row.processed_at is not None
-        await asyncio.sleep(0.3)  # a stray duplicate job would have run by now
+        await wait_for(lambda: _jobs_final(runtime), within=15, what="every job finished")
     assert recorder.calls == {"once-1": 1}
     [delivery] = recorder.deliveries
     assert (delivery.source, delivery.instance, delivery.inbox_id, delivery.replay) == (

@@ -204,7 +204,7 @@ async def test_concurrent_cache_misses_share_one_read_and_a_change_meanwhile_win
         assert opened == 1 and all(b is built[0] for b in built)
 
         # A load that read the row before the instance changed must not cache what it read.
-        gate = asyncio.Event()
+        gate, read = asyncio.Event(), asyncio.Event()
 
         class GatedSession:
             def __init__(self, real):
@@ -212,6 +212,7 @@ async def test_concurrent_cache_misses_share_one_read_and_a_change_meanwhile_win
 
             async def scalar(self, stmt):
                 row = await self.real.scalar(stmt)
+                read.set()
                 await gate.wait()  # the read is done; the change lands before the load finishes
                 return row
 
@@ -222,8 +223,7 @@ async def test_concurrent_cache_misses_share_one_read_and_a_change_meanwhile_win
 
         sources._cache.clear()
         loading = asyncio.ensure_future(sources.resolve(gated, "stub-hmac", "partner"))
-        for _ in range(50):
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(read.wait(), 5)
         async with runtime.sessions() as session:
             await sources.set_enabled(session, "stub-hmac", "partner", False)
             await session.commit()

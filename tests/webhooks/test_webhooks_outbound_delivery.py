@@ -15,7 +15,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from waiting import wait_for
 from webhooks_outbound_partner import Partner, Runner, free_port, outbound_settings, publish, rows, serve
 
 from core.db import utcnow
@@ -290,7 +291,7 @@ async def test_a_worker_killed_mid_request_does_not_lose_the_delivery(session_fa
     [dispatch] = await claim_due(session_factory, "w0", 5, 10)
     await runner.executor.execute(dispatch)
     [delivery] = await _deliveries(session_factory)
-    job = await claim(session_factory, delivery.job_id, "doomed-worker", 0.3)
+    job = await claim(session_factory, delivery.job_id, "doomed-worker", 30)
     assert job is not None
 
     async def doomed() -> None:
@@ -299,15 +300,16 @@ async def test_a_worker_killed_mid_request_does_not_lose_the_delivery(session_fa
             await session.commit()
 
     task = asyncio.create_task(doomed())
-    for _ in range(200):
-        if partner.received:
-            break
-        await asyncio.sleep(0.02)
+    await wait_for(lambda: partner.received, within=5, what="the request reaching the partner")
     task.cancel()  # the worker dies mid-request: no outcome, no completion, no lease renewal
     with pytest.raises(asyncio.CancelledError):
         await task
     partner.hold.set()
-    await asyncio.sleep(0.35)  # the lease runs out
+    async with session_factory() as session:  # the lease runs out (its expiry is tested in tests/core)
+        await session.execute(
+            update(Job).where(Job.id == job.id).values(lease_expires_at=utcnow() - timedelta(seconds=1))
+        )
+        await session.commit()
     await runner.run_due()
 
     [delivery] = await _deliveries(session_factory)

@@ -9,7 +9,6 @@ once, and an older status never overwrites a newer one.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import httpx
 import pytest
 import uvicorn
 from authsupport import token_headers
+from waiting import wait_for
 
 from connectors.feishu.connector import FeishuApproval, FeishuConfig
 from connectors.feishu.simulator import SANDBOX_APPROVAL_CODE, SANDBOX_CONFIG, create_app
@@ -55,19 +55,12 @@ async def hub(engine, database_url, tmp_path) -> AsyncIterator[tuple[str, Listen
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    await _wait_for(lambda: server.started)
+    await wait_for(lambda: server.started)
     try:
         yield f"http://127.0.0.1:{port}", listener, app.state.runtime
     finally:
         server.should_exit = True
         await task
-
-
-async def _wait_for(predicate: Any, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
 
 
 async def test_feishu_callbacks_reach_plugins_once_through_the_inbox(hub) -> None:
@@ -99,7 +92,7 @@ async def test_feishu_callbacks_reach_plugins_once_through_the_inbox(hub) -> Non
                     idempotency_key="loan-e2e-1",
                 )
             )
-            await _wait_for(lambda: len(listener.seen) >= 2)
+            await wait_for(lambda: len(listener.seen) >= 2)
             await connector.aclose()
 
         inbox = (await client.get("/api/webhooks/inbox", params={"source": "feishu"})).json()["items"]

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 from authsupport import authorise
 from pydantic import SecretStr
+from waiting import wait_for
 
 from core.webhooks import PROCESS_JOB
 from hub.app import create_app
@@ -41,6 +42,19 @@ from plugins.sdk import (
     WebhookSourceConfig,
     hookimpl,
 )
+
+__all__ = [
+    "SECRET",
+    "Recorder",
+    "StubConfig",
+    "StubPlugin",
+    "StubSource",
+    "event_body",
+    "make_host",
+    "running_hub",
+    "sign",
+    "wait_for",  # re-exported: the inbox tests wait with the shared helper
+]
 
 SECRET = "stub-secret-one"
 
@@ -192,17 +206,3 @@ async def running_hub(
             )
             assert created.status_code == 201, created.text
             yield client, runtime
-
-
-async def wait_for(predicate: Any, within: float = 15.0, interval: float = 0.05) -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``within`` seconds."""
-    import asyncio
-
-    deadline = time.monotonic() + within
-    while True:
-        value = await predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(interval)

@@ -23,7 +23,7 @@ class BlockingPlugin:
         marker = Path(os.environ["LENDHUB_TEST_WEBHOOK_MARKER"])
         if delivery.event.id == os.environ["LENDHUB_TEST_WEBHOOK_BLOCK"] and not marker.exists():  # noqa: ASYNC240
             marker.write_text(delivery.inbox_id)  # noqa: ASYNC240
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # never set: hangs until killed
         with Path(os.environ["LENDHUB_TEST_WEBHOOK_EFFECTS"]).open("a") as effects:  # noqa: ASYNC230
             effects.write(f"done {delivery.event.id}\n")
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.access import Actor, ApiToken, ApiTokenRole, Branch, Role, RoleGrant, User, UserRole, scoped
+from core.access import Actor, User, scoped, views
 from core.access import service as access
 from core.errors import NotFound
 from schemas.api.access import (
@@ -36,21 +35,10 @@ __all__ = ["router"]
 router = APIRouter(prefix="/api", tags=["access"])
 
 
-async def _branch_codes(session: AsyncSession) -> dict[str, str]:
-    return dict((await session.execute(select(Branch.id, Branch.code))).all())
-
-
 @router.get("/branches")
 async def list_branches(session: SessionDep, actor: Actor = require("branches.read")) -> list[BranchRead]:
     """The branch tree, parents before children."""
-    rows = (await session.scalars(select(Branch).order_by(Branch.path))).all()
-    codes = {row.id: row.code for row in rows}
-    return [
-        BranchRead(
-            code=row.code, name=row.name, parent=codes.get(row.parent_id or ""), depth=row.path.count("/") - 2
-        )
-        for row in rows
-    ]
+    return await views.all_branches(session)
 
 
 @router.post("/branches", status_code=status.HTTP_201_CREATED)
@@ -60,22 +48,6 @@ async def add_branch(
     """A new branch under ``parent`` (or a new head office)."""
     row = await access.add_branch(session, actor, code=body.code, name=body.name, parent=body.parent)
     return BranchRead(code=row.code, name=row.name, parent=body.parent, depth=row.path.count("/") - 2)
-
-
-async def _user_read(session: AsyncSession, user: User, codes: dict[str, str]) -> UserRead:
-    roles = (
-        await session.scalars(
-            select(Role.name).join(UserRole, UserRole.role_id == Role.id).where(UserRole.user_id == user.id)
-        )
-    ).all()
-    return UserRead(
-        username=user.username,
-        display_name=user.display_name,
-        branch=codes.get(user.branch_id or ""),
-        roles=sorted(roles),
-        disabled=user.disabled_at is not None,
-        created_at=user.created_at,
-    )
 
 
 @router.get("/users")
@@ -88,8 +60,8 @@ async def list_users(
     """Users within the caller's ``users.read`` scope, by username."""
     statement = scoped(select(User), actor, "users.read", owner=User.id, branch=User.branch_id)
     rows = (await session.scalars(statement.order_by(User.username).limit(limit).offset(offset))).all()
-    codes = await _branch_codes(session)
-    return [await _user_read(session, row, codes) for row in rows]
+    codes = await views.branch_codes(session)
+    return [await views.user_view(session, row, codes) for row in rows]
 
 
 @router.get("/users/{username}")
@@ -99,7 +71,7 @@ async def get_user(username: str, session: SessionDep, actor: Actor = require("u
     row = await session.scalar(statement.where(User.username == username.strip().lower()))
     if row is None:
         raise NotFound("access.unknown_user", name=username)
-    return await _user_read(session, row, await _branch_codes(session))
+    return await views.user_view(session, row, await views.branch_codes(session))
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)
@@ -114,7 +86,7 @@ async def add_user(body: UserCreate, session: SessionDep, actor: Actor = require
         branch=body.branch,
         display_name=body.display_name,
     )
-    return await _user_read(session, row, await _branch_codes(session))
+    return await views.user_view(session, row, await views.branch_codes(session))
 
 
 @router.post("/users/{username}/disable")
@@ -123,14 +95,14 @@ async def disable_user(
 ) -> UserRead:
     """Disable a user: their access and refresh tokens stop working at once."""
     row = await access.set_user_enabled(session, actor, username, enabled=False)
-    return await _user_read(session, row, await _branch_codes(session))
+    return await views.user_view(session, row, await views.branch_codes(session))
 
 
 @router.post("/users/{username}/enable")
 async def enable_user(username: str, session: SessionDep, actor: Actor = require("users.manage")) -> UserRead:
     """Enable a disabled user again (they sign in anew)."""
     row = await access.set_user_enabled(session, actor, username, enabled=True)
-    return await _user_read(session, row, await _branch_codes(session))
+    return await views.user_view(session, row, await views.branch_codes(session))
 
 
 @router.put("/users/{username}/roles")
@@ -139,7 +111,7 @@ async def set_user_roles(
 ) -> UserRead:
     """Replace a user's roles."""
     row = await access.set_user_roles(session, actor, username, body.roles)
-    return await _user_read(session, row, await _branch_codes(session))
+    return await views.user_view(session, row, await views.branch_codes(session))
 
 
 @router.get("/permissions")
@@ -150,22 +122,10 @@ async def list_permissions(runtime: RuntimeDep, actor: Actor = require("roles.re
     ]
 
 
-async def _role_read(session: AsyncSession, role: Role) -> RoleRead:
-    grants = (
-        await session.execute(
-            select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
-        )
-    ).all()
-    return RoleRead.model_validate(
-        {"name": role.name, "description": role.description, "builtin": role.builtin, "grants": dict(grants)}
-    )
-
-
 @router.get("/roles")
 async def list_roles(session: SessionDep, actor: Actor = require("roles.read")) -> list[RoleRead]:
     """Every role with its grants."""
-    rows = (await session.scalars(select(Role).order_by(Role.name))).all()
-    return [await _role_read(session, row) for row in rows]
+    return await views.all_roles(session)
 
 
 @router.post("/roles", status_code=status.HTTP_201_CREATED)
@@ -182,7 +142,7 @@ async def create_role(
         description=body.description,
         create=True,
     )
-    return await _role_read(session, role)
+    return await views.role_view(session, role)
 
 
 @router.put("/roles/{name}")
@@ -203,34 +163,13 @@ async def update_role(
         description=body.description,
         create=False,
     )
-    return await _role_read(session, role)
-
-
-async def _token_read(session: AsyncSession, token: ApiToken, codes: dict[str, str]) -> dict[str, object]:
-    roles = (
-        await session.scalars(
-            select(Role.name)
-            .join(ApiTokenRole, ApiTokenRole.role_id == Role.id)
-            .where(ApiTokenRole.token_id == token.id)
-        )
-    ).all()
-    return {
-        "name": token.name,
-        "prefix": token.prefix,
-        "roles": sorted(roles),
-        "branch": codes.get(token.branch_id or ""),
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "revoked": token.revoked_at is not None,
-    }
+    return await views.role_view(session, role)
 
 
 @router.get("/tokens")
 async def list_tokens(session: SessionDep, actor: Actor = require("tokens.read")) -> list[TokenRead]:
     """API tokens by name: prefix, roles, state; never their values."""
-    rows = (await session.scalars(select(ApiToken).order_by(ApiToken.name))).all()
-    codes = await _branch_codes(session)
-    return [TokenRead.model_validate(await _token_read(session, row, codes)) for row in rows]
+    return await views.all_tokens(session)
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED)
@@ -246,9 +185,8 @@ async def create_token(
         branch=body.branch,
         expires_in_days=body.expires_in_days,
     )
-    return TokenCreated.model_validate(
-        {**await _token_read(session, row, await _branch_codes(session)), "token": value}
-    )
+    listed = await views.token_view(session, row, await views.branch_codes(session))
+    return TokenCreated(**listed.model_dump(), token=value)
 
 
 @router.delete("/tokens/{name}", status_code=status.HTTP_204_NO_CONTENT)

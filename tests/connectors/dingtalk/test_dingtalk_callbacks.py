@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from typing import Any
 
 import pytest
 from dingtalk_helpers import make_connector, serve
@@ -13,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from waiting import wait_for
 
 from connectors.dingtalk import crypto
 from connectors.dingtalk.connector import DingTalkApproval
@@ -34,13 +33,6 @@ def receiver(
         return JSONResponse(reply if honest else {"msg": "success"})
 
     return Starlette(routes=[Route("/webhooks/dingtalk", hook, methods=["POST"])])
-
-
-async def wait_for(predicate: Any) -> None:
-    for _ in range(150):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
 
 
 async def test_callbacks_are_verified_decrypted_and_acknowledged() -> None:

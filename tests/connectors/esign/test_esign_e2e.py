@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from waiting import wait_for
 
 from connectors.esign import client
 from connectors.esign.simulator import SANDBOX_APP_ID, SANDBOX_APP_SECRET, EsignSimulator
@@ -86,14 +87,6 @@ def sim(receiver: tuple[Receiver, str]) -> Iterator[tuple[EsignSimulator, FaultI
     injector = FaultInjector(simulator.app)
     with serve(injector) as url:
         yield simulator, injector, url
-
-
-async def wait_for(predicate: Any, limit: float = 3.0) -> None:
-    deadline = time.monotonic() + limit
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def sign_all(url: str, flow_id: str) -> None:

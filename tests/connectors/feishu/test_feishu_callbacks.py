@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from waiting import wait_for
 
 from connectors.feishu import crypto
 from connectors.feishu.connector import FeishuApproval
@@ -52,10 +53,7 @@ async def test_status_callbacks_arrive_encrypted_signed_and_verifiable(version: 
                     idempotency_key=f"cb-{version}",
                 )
             )
-            for _ in range(100):
-                if len(received) >= 2:
-                    break
-                await asyncio.sleep(0.02)
+            await wait_for(lambda: len(received) >= 2, within=5, what="both callbacks")
             await connector.aclose()
     assert [(e.instance_id, e.status) for e in received] == [
         (created.instance_id, ApprovalStatus.PENDING),

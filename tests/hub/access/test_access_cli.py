@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -46,15 +48,9 @@ def _audit(database_url: str) -> list[AuditEntry]:
     return asyncio.run(read())
 
 
-def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
-    first = run("users", "bootstrap")
-    assert first.exit_code == 0 and "password" in first.output
-    assert "users exist already" in run("users", "bootstrap").output
-    assert run("branches", "add", "HQ", "--name", "总行").exit_code == 0
-    assert run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ").exit_code == 0
-    orphan = run("branches", "add", "X1", "--name", "x", "--parent", "NOPE")
-    assert orphan.exit_code == 1 and "No such branch: NOPE" in orphan.output
-    added = run(
+def _add_loan_officer(run):
+    """User ``li``, a loan officer of branch SH01."""
+    return run(
         "users",
         "add",
         "li",
@@ -65,6 +61,17 @@ def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
         "--password-stdin",
         input=PASSWORD + "\n",
     )
+
+
+def test_the_first_admin_and_the_organisation_from_the_cli(run, database_url):
+    first = run("users", "bootstrap")
+    assert first.exit_code == 0 and "password" in first.output
+    assert "users exist already" in run("users", "bootstrap").output
+    assert run("branches", "add", "HQ", "--name", "总行").exit_code == 0
+    assert run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ").exit_code == 0
+    orphan = run("branches", "add", "X1", "--name", "x", "--parent", "NOPE")
+    assert orphan.exit_code == 1 and "No such branch: NOPE" in orphan.output
+    added = _add_loan_officer(run)
     assert added.exit_code == 0, added.output
     weak = run("users", "add", "wu", "--role", "reviewer", "--password-stdin", input="short\n")
     assert weak.exit_code == 1 and "at least 10" in weak.output
@@ -115,6 +122,14 @@ def test_audit_verify_names_the_changed_entry_and_exits_non_zero(run, database_u
     seq = asyncio.run(tamper())
     result = run("audit", "verify")
     assert result.exit_code == 1 and f"entry {seq}" in result.output and "changed" in result.output
+    as_json = run("audit", "verify", "--json")
+    assert as_json.exit_code == 1
+    assert json.loads(as_json.stdout) | {"reason": "…"} == {
+        "intact": False,
+        "entries_verified": json.loads(as_json.stdout)["entries_verified"],
+        "broken_at": seq,
+        "reason": "…",
+    }
 
 
 def test_webhook_and_subscription_changes_from_the_cli_are_audited_as_the_operator(run, database_url):
@@ -133,3 +148,68 @@ def test_webhook_and_subscription_changes_from_the_cli_are_audited_as_the_operat
         ("subscriptions.rotate_secret", "crm", "operator"),
     ]
     assert not any("whsec_" in repr(e.after) for e in _audit(database_url))
+
+
+def _table(output: str) -> list[list[str]]:
+    """The rows of an aligned table (header first), split on runs of two or more spaces."""
+    return [re.split(r"\s{2,}", line.strip()) for line in output.splitlines() if line.strip()]
+
+
+def test_roles_show_prints_its_fields_and_grants_as_tables_and_json_on_request(run):
+    shown = run("roles", "show", "auditor")
+    assert shown.exit_code == 0, shown.output
+    rows = _table(shown.stdout)
+    assert ["name", "auditor"] in rows and ["built-in", "yes"] in rows
+    header = rows.index(["PERMISSION", "SCOPE"])
+    grants = dict(row for row in rows[header + 1 :] if len(row) == 2 and not set(row[0]) <= {"-", " "})
+    assert grants.get("*.read") == "all"
+    as_json = json.loads(run("roles", "show", "auditor", "--json").stdout)
+    assert as_json["name"] == "auditor" and as_json["builtin"] is True
+    assert as_json["grants"] == grants
+    unknown = run("roles", "show", "wizard")
+    assert unknown.exit_code == 1 and "No such role: wizard" in unknown.output
+
+
+def test_users_roles_tokens_and_branches_are_listed_as_tables_or_json(run):
+    run("users", "bootstrap")
+    run("branches", "add", "HQ", "--name", "总行")
+    run("branches", "add", "SH01", "--name", "上海分行", "--parent", "HQ")
+    _add_loan_officer(run)
+    token = run("tokens", "create", "--name", "crm-sync", "--role", "integrator").stdout.splitlines()[0]
+
+    users = _table(run("users", "list").stdout)
+    assert users[0] == ["USERNAME", "NAME", "BRANCH", "ROLES", "STATE", "CREATED"]
+    assert users[-1][:5] == ["li", "-", "SH01", "loan_officer", "enabled"]
+    assert {u["username"]: u["roles"] for u in json.loads(run("users", "list", "--json").stdout)} == {
+        "admin": ["admin"],
+        "li": ["loan_officer"],
+    }
+    roles = _table(run("roles", "list").stdout)
+    assert roles[0] == ["NAME", "BUILT-IN", "GRANTS", "DESCRIPTION"]
+    assert "auditor" in {row[0] for row in roles[1:]}
+    assert {r["name"] for r in json.loads(run("roles", "list", "--json").stdout)} >= {"admin", "auditor"}
+    tokens = run("tokens", "list")
+    assert token not in tokens.output  # never the value
+    assert _table(tokens.stdout)[0] == ["NAME", "PREFIX", "ROLES", "BRANCH", "EXPIRES", "STATE"]
+    [listed] = json.loads(run("tokens", "list", "--json").stdout)
+    assert (listed["name"], listed["roles"], listed["revoked"]) == ("crm-sync", ["integrator"], False)
+    assert token.startswith(listed["prefix"])
+    branches = json.loads(run("branches", "list", "--json").stdout)
+    assert [(b["code"], b["parent"], b["depth"]) for b in branches] == [("HQ", None, 0), ("SH01", "HQ", 1)]
+
+
+def test_commands_that_print_a_secret_or_a_result_speak_json_on_request(run):
+    created = json.loads(run("users", "bootstrap", "--json").stdout)
+    assert created["created"] is True and created["username"] == "admin" and len(created["password"]) >= 10
+    assert json.loads(run("users", "bootstrap", "--json").stdout)["created"] is False
+    token = json.loads(run("tokens", "create", "--name", "etl", "--role", "auditor", "--json").stdout)
+    assert token["token"].startswith("lh_") and (token["name"], token["roles"]) == ("etl", ["auditor"])
+    verified = json.loads(run("audit", "verify", "--json").stdout)
+    assert verified["intact"] is True and verified["entries_verified"] >= 2 and verified["broken_at"] is None
+    rotated = run("keys", "rotate", "--json")
+    assert rotated.exit_code == 0, rotated.output
+    assert set(json.loads(rotated.stdout)) == {"key", "re_sealed", "total"}
+    assert _table(run("keys", "rotate").stdout)[0] == ["COLUMN", "RE-SEALED"]
+    pii_key = json.loads(run("keys", "new", "--kid", "k2", "--json").stdout)
+    assert pii_key["kind"] == "pii" and pii_key["key"].startswith("k2:")
+    assert json.loads(run("keys", "new", "--auth", "--json").stdout)["kind"] == "auth"

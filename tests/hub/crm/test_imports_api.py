@@ -3,13 +3,12 @@ the refused rows downloadable, the same file again answered with the earlier imp
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-import time
 
 from accesshub import access_hub, bearer, make_org
 from sqlalchemy import func, select
+from waiting import wait_for
 
 from core.customers import Customer
 from core.imports import service as import_service
@@ -29,14 +28,12 @@ def _csv(rows) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-async def _until_done(client, url, headers, within=20.0):
-    deadline = time.monotonic() + within
-    while True:
+async def _until_done(client, url, headers):
+    async def done():
         body = (await client.get(url, headers=headers)).json()
-        if body["status"] == "done":
-            return body
-        assert time.monotonic() < deadline, body
-        await asyncio.sleep(0.05)
+        return body if body["status"] == "done" else None
+
+    return await wait_for(done, within=20, what="the import to finish")
 
 
 async def test_upload_is_loaded_in_batches_as_the_uploader(database_url, engine, tmp_path, monkeypatch):

@@ -3,12 +3,11 @@ each member showing the rule and the facts that put it there."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import date
 
 from accesshub import access_hub, bearer, make_org
 from sqlalchemy import select
+from waiting import wait_for
 
 from core.access import Actor
 from core.customers import Customer
@@ -17,14 +16,6 @@ from core.segments.models import SegmentMember
 
 PERSON = {"kind": "person", "name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"}
 YOUNG = {"kind": "person", "name": "李四", "id_number": "110105200002290048", "mobile": "13900139000"}
-
-
-async def _eventually(check, within=20.0):
-    deadline = time.monotonic() + within
-    while not (result := await check()):
-        assert time.monotonic() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
-    return result
 
 
 async def test_members_are_recomputed_by_the_workers_and_explained(database_url, engine, tmp_path):
@@ -42,7 +33,7 @@ async def test_members_are_recomputed_by_the_workers_and_explained(database_url,
             ids = (await client.get("/api/segments/high_value/members", headers=h["li"])).json()
             return ids or None
 
-        assert await _eventually(members) == [old["id"]]
+        assert await wait_for(members, within=20, what="the first members") == [old["id"]]
         view = (await client.get(f"/api/customers/{old['id']}/360", headers=h["li"])).json()
         (membership,) = view["segments"]
         assert membership["code"] == "high_value" and membership["rule"] == rule["rule"]
@@ -60,7 +51,7 @@ async def test_members_are_recomputed_by_the_workers_and_explained(database_url,
             ids = (await client.get("/api/segments/high_value/members", headers=h["li"])).json()
             return sorted(ids) if len(ids) == 2 else None
 
-        assert await _eventually(both) == sorted([old["id"], young["id"]])
+        assert await wait_for(both, within=20, what="both members") == sorted([old["id"], young["id"]])
         assert (await client.get("/api/segments/high_value/members", headers=h["zhao"])).json() == []  # scope
         listed = (await client.get("/api/segments", headers=h["li"])).json()
         assert [(s["code"], s["members"], s["version"]) for s in listed] == [("high_value", 2, 2)]

@@ -16,6 +16,7 @@ import pytest
 import respx
 from redis.asyncio import Redis
 from sdk_helpers import DemoConnector, FakeClock, make_config
+from waiting import wait_for
 
 from hub.state import RedisBreakerStore, RedisLocks, RedisRateCounter, make_shared_state, redis_shared_state
 from plugins.sdk import CircuitOpen, MemoryBreakerStore, SharedState, TransientError
@@ -91,18 +92,45 @@ async def test_rate_budget_is_shared_and_never_overspent(clients: tuple[Redis, R
     assert await b.reserve("k", rate=10, now=1000.0, max_wait=60) == pytest.approx(2.1)  # not spent
 
 
+class RefusalSignal:
+    """A Redis client that sets ``refused`` when a ``SET NX`` finds the key taken."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self.refused = asyncio.Event()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.client, name)
+
+    async def set(self, *args: object, **kwargs: object) -> object:
+        taken = await self.client.set(*args, **kwargs)  # type: ignore[arg-type]
+        if not taken:
+            self.refused.set()
+        return taken
+
+
 async def test_lock_is_single_flight_across_processes(clients: tuple[Redis, Redis], prefix: str) -> None:
-    a, b = RedisLocks(clients[0], prefix, poll=0.002), RedisLocks(clients[1], prefix, poll=0.002)
+    other = RefusalSignal(clients[1])
+    a, b = RedisLocks(clients[0], prefix, poll=0.002), RedisLocks(other, prefix, poll=0.002)  # type: ignore[arg-type]
     order: list[str] = []
+    a_holds = asyncio.Event()
 
-    async def worker(locks: RedisLocks, name: str) -> None:
-        async with locks.hold("token-refresh", ttl=5):
-            order.append(f"{name}+")
-            await asyncio.sleep(0.01)
-            order.append(f"{name}-")
+    async def holder() -> None:
+        async with a.hold("token-refresh", ttl=5):
+            order.append("a+")
+            a_holds.set()
+            await other.refused.wait()  # b tried while a holds the lock, and was turned away
+            order.append("a-")
 
-    await asyncio.gather(worker(a, "a"), worker(b, "b"))
-    assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+    async def contender() -> None:
+        await a_holds.wait()
+        async with b.hold("token-refresh", ttl=5):
+            order.append("b+")
+            order.append("b-")
+
+    async with asyncio.timeout(5):
+        await asyncio.gather(holder(), contender())
+    assert order == ["a+", "a-", "b+", "b-"]
     async with a.hold("busy", ttl=5):
         with pytest.raises(TimeoutError):
             async with b.hold("busy", ttl=5, wait=0.02):
@@ -112,9 +140,8 @@ async def test_lock_is_single_flight_across_processes(clients: tuple[Redis, Redi
 async def test_expired_holder_cannot_release_a_newer_lock(clients: tuple[Redis, Redis], prefix: str) -> None:
     a, b = RedisLocks(clients[0], prefix, poll=0.002), RedisLocks(clients[1], prefix, poll=0.002)
     async with a.hold("k", ttl=0.01):
-        await asyncio.sleep(0.03)  # a's lease runs out; b takes the lock
         entered = b.hold("k", ttl=5, wait=0.5)
-        await entered.__aenter__()
+        await entered.__aenter__()  # b polls until a's 10 ms lease runs out, then takes the lock
     # a left its block: b must still hold the lock.
     assert await clients[0].get(f"{prefix}lock:k") is not None
     await entered.__aexit__(None, None, None)
@@ -126,8 +153,11 @@ async def test_cache_round_trip_and_expiry(clients: tuple[Redis, Redis], prefix:
     await state.cache.set("report", b"payload", ttl=0.05)
     other = redis_shared_state(clients[1], prefix=prefix, owns_client=False)
     assert await other.cache.get("report") == b"payload"
-    await asyncio.sleep(0.08)
-    assert await other.cache.get("report") is None
+
+    async def expired() -> bool:
+        return await other.cache.get("report") is None
+
+    await wait_for(expired, within=2, what="the 50 ms entry to expire")
     await state.cache.set("x", b"1", ttl=5)
     await other.cache.delete("x")
     assert await state.cache.get("x") is None

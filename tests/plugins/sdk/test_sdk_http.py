@@ -292,18 +292,22 @@ async def test_classify_hook_maps_vendor_codes_inside_200(make: Factory, router:
 async def test_concurrency_limit_is_respected(make: Factory, router: respx.MockRouter) -> None:
     in_flight = 0
     peak = 0
+    # Each request is held until three are in flight together: the limit must let three through,
+    # and any fourth that got in would show in the peak. Twelve make four full rounds.
+    three = asyncio.Barrier(3)
 
     async def slow(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.005)
+        await three.wait()
         in_flight -= 1
         return httpx.Response(200, json={})
 
     router.get(REPORT).mock(side_effect=slow)
     connector = make(max_concurrency=3)
-    await asyncio.gather(*(connector.request("GET", "/reports", operation="x") for _ in range(12)))
+    async with asyncio.timeout(5):  # a limit below three would never fill the barrier
+        await asyncio.gather(*(connector.request("GET", "/reports", operation="x") for _ in range(12)))
     assert peak == 3
 
 

@@ -106,15 +106,24 @@ async def test_memory_rate_counter_refuses_without_spending() -> None:
 async def test_memory_locks_are_single_flight() -> None:
     locks = MemoryLocks()
     order: list[str] = []
+    a_holds, b_trying = asyncio.Event(), asyncio.Event()
 
-    async def worker(name: str) -> None:
+    async def holder() -> None:
         async with locks.hold("refresh", ttl=5):
-            order.append(f"{name}+")
-            await asyncio.sleep(0.001)
-            order.append(f"{name}-")
+            order.append("a+")
+            a_holds.set()
+            await b_trying.wait()  # b asks for the lock while a holds it
+            order.append("a-")
 
-    await asyncio.gather(worker("a"), worker("b"))
-    assert order in (["a+", "a-", "b+", "b-"], ["b+", "b-", "a+", "a-"])
+    async def contender() -> None:
+        await a_holds.wait()
+        b_trying.set()
+        async with locks.hold("refresh", ttl=5):
+            order.append("b+")
+            order.append("b-")
+
+    await asyncio.gather(holder(), contender())
+    assert order == ["a+", "a-", "b+", "b-"]
     async with locks.hold("x", ttl=5):
         with pytest.raises(TimeoutError):
             async with locks.hold("x", ttl=5, wait=0.001):
