@@ -23,6 +23,7 @@ from .api.routes import (
     auth,
     connectors,
     customers,
+    documents,
     health,
     imports,
     plugins,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(access.router)
     app.include_router(audit.router)
     app.include_router(customers.router)
+    app.include_router(documents.router)
     app.include_router(imports.router)
     app.include_router(segments.router)
     app.include_router(plugins.router)

@@ -22,6 +22,7 @@ from core.access import Actor, Permission, PermissionRegistry
 from core.access.auth import LoginPolicy
 from core.access.service import ensure_builtin_roles
 from core.access.tokens import SigningKeys
+from core.documents import Storage
 from core.jobs.handlers import JobHandlers
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
@@ -35,6 +36,7 @@ from schemas.api.plugins import InstanceOwnerChange, InstanceSummary
 
 from .connectors_file import apply_connectors_file
 from .database import check_database, make_engine, make_session_factory, mask_url
+from .documents import make_storage
 from .jobs import build_job_handlers
 from .keyprints import KeySet, key_sets, outdated_keys, verify_keys
 from .outbound import register_outbound_handlers
@@ -80,6 +82,7 @@ class Runtime:
     key_sets: list[KeySet] = field(default_factory=list)
     """This process's keys as ``/readyz`` compares them with the other processes' (``hub.keyprints``)."""
     schema_note: str | None = None
+    _document_storage: Storage | None = None
     """What start-up did to the database's schema (the embedded default migrated), if anything."""
 
     @classmethod
@@ -168,6 +171,12 @@ class Runtime:
             created = await ensure_builtin_roles(session, Actor.system("seed"))
         if created:
             log.info("created built-in roles: %s", ", ".join(created))
+
+    def document_storage(self) -> Storage:
+        """The document store of this process, made on first use from the settings."""
+        if self._document_storage is None:
+            self._document_storage = make_storage(self.settings)
+        return self._document_storage
 
     async def aclose(self) -> None:
         """Stop workers, flush the call log, close connections; in reverse order of start."""

@@ -86,7 +86,7 @@ _CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON_EXEMPT = ("/api/auth/token",)  # OAuth2's password flow is a form by its RFC
 # Files are sent as raw bodies of their own type. A form can only send these three types without a
 # CORS preflight, so refusing them keeps cross-site forms out just as requiring JSON does.
-_UPLOAD_PREFIXES = ("/api/imports",)
+_UPLOADS = re.compile(r"^/api/(imports$|(customers|applications)/[^/]+/documents/[^/]+$)")
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 
 
@@ -131,7 +131,7 @@ class GuardMiddleware:
         if scope["method"] in _CHANGES and path.startswith("/api/") and path not in _JSON_EXEMPT:
             media = headers.get("content-type", "").split(";")[0].strip().lower()
             has_body = headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in headers
-            upload = path.startswith(_UPLOAD_PREFIXES) and media and media not in _FORM_TYPES
+            upload = _UPLOADS.match(path) and media and media not in _FORM_TYPES
             if has_body and media != "application/json" and not media.endswith("+json") and not upload:
                 await _refuse(send, scope, 415, "json-required", "auth.json_required", language)
                 return
