@@ -18,6 +18,7 @@ from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
 from core.jobs.models import Job, JobStatus
+from core.leads.models import AssignmentRule, FollowUp, Lead, Partner, SlaPolicy
 from core.outbox import OutboxEvent
 from core.webhooks.models import (
     WebhookInboxEvent,
@@ -31,6 +32,7 @@ from core.webhooks_out.models import WebhookDelivery, WebhookDeliveryAttempt, We
 __all__ = [
     "ApiToken",
     "ApiTokenRole",
+    "AssignmentRule",
     "AuditEntry",
     "AuditHead",
     "Base",
@@ -39,13 +41,17 @@ __all__ = [
     "ConnectorInstance",
     "Customer",
     "CustomerRelation",
+    "FollowUp",
     "Job",
     "JobStatus",
     "KeyFingerprint",
+    "Lead",
     "LoginThrottle",
     "OutboxEvent",
+    "Partner",
     "Role",
     "RoleGrant",
+    "SlaPolicy",
     "User",
     "UserRole",
     "WebhookDelivery",

@@ -17,7 +17,18 @@ from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.openapi import install_openapi
 from .api.problems import install_problem_handlers
-from .api.routes import access, audit, auth, connectors, customers, health, plugins
+from .api.routes import (
+    access,
+    audit,
+    auth,
+    connectors,
+    customers,
+    follow_ups,
+    health,
+    lead_setup,
+    leads,
+    plugins,
+)
 from .api.security import GuardMiddleware
 from .docs_ui import mount_offline_docs
 from .gc_tuning import tune_gc_for_serving
@@ -84,6 +95,9 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(access.router)
     app.include_router(audit.router)
     app.include_router(customers.router)
+    app.include_router(leads.router)
+    app.include_router(follow_ups.router)
+    app.include_router(lead_setup.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
     app.include_router(webhook_admin.router)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.hookspecs import EVENT_HOOKS
 from core.jobs.handlers import JobHandlers
+from core.leads.sla import register_sla_handlers
 from core.outbox import OutboxEvent, register_outbox_dispatcher
 from core.webhooks_out import fan_out
 from plugins.events import deliver_event
@@ -58,4 +59,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
             raise EventDeliveryFailed(f"{row.event_type} {row.event_id} failed in {names}")
 
     register_outbox_dispatcher(handlers, deliver)
+    register_sla_handlers(handlers)
     return handlers

@@ -42,6 +42,11 @@ EXPECTED = {
     "key_fingerprints",
     "customers",
     "customer_relations",
+    "partners",
+    "leads",
+    "lead_follow_ups",
+    "lead_assignment_rules",
+    "lead_sla_policies",
 }
 
 
