@@ -16,7 +16,6 @@ from dbfixtures import assert_not_in_dump, raw_dump
 from sqlalchemy import func, select
 
 from core.audit import AuditEntry, verify_chain
-from core.customers import Customer
 from core.db import utcnow
 from core.jobs import JobExecutor, claim_due
 from core.leads import Lead
