@@ -112,7 +112,7 @@ async def record(
     row = FollowUp(
         lead_id=lead.id,
         customer_id=lead.customer_id,
-        by=actor.audit_name,
+        recorded_by=actor.audit_name,
         owner_id=lead.owner_id,
         branch_id=lead.branch_id,
         created_at=now,
@@ -148,7 +148,7 @@ async def record_for_customer(
         await _close_open(session, now, customer_id=customer.id)
     row = FollowUp(
         customer_id=customer.id,
-        by=actor.audit_name,
+        recorded_by=actor.audit_name,
         owner_id=customer.owner_id,
         branch_id=customer.branch_id,
         created_at=now,

@@ -152,7 +152,7 @@ class FollowUp(Base):
     next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     done: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)  # the audit name of who recorded it
     owner_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
     branch_id: Mapped[str] = mapped_column(ForeignKey("branches.id"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -35,6 +35,7 @@ __all__ = [
     "SLA_EVENT",
     "SLA_JOB_KIND",
     "first_contact_hours",
+    "policies",
     "register_sla_handlers",
     "remind_if_breached",
     "set_policies",

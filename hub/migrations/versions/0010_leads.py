@@ -150,7 +150,7 @@ def upgrade() -> None:
         sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("by", sa.String(length=200), nullable=False),
+        sa.Column("recorded_by", sa.String(length=200), nullable=False),
         sa.Column("owner_id", sa.String(length=36), nullable=True),
         sa.Column("branch_id", sa.String(length=36), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -389,6 +389,8 @@ async def test_another_branch_sees_404_and_the_queue_is_taken_not_worked(databas
         assert untaken.status_code == 404
         give = await client.post(f"{url}/assign", json={"owner": "zhao"}, headers=h["li"])
         assert give.status_code == 403 and give.json()["code"] == "leads.owner_out_of_scope"
+        dealt = await client.post(f"{url}/assign", json={}, headers=h["li"])
+        assert dealt.status_code == 403 and dealt.json()["code"] == "leads.deal_needs_scope"
         taken = await client.post(f"{url}/assign", json={"owner": "li"}, headers=h["li"])
         assert taken.status_code == 200 and taken.json()["owner"] == "li" and taken.json()["queued"] is False
         assert taken.json()["first_contact_due_at"] is not None
@@ -450,6 +452,9 @@ async def test_sla_breach_is_reminded_once_by_the_worker_and_overdue_lists_fill(
         assert await breaches() == [(late, "li")]
         overdue = (await client.get("/api/leads", params={"overdue": "true"}, headers=h["li"])).json()
         assert [x["id"] for x in overdue["items"]] == [late] and overdue["items"][0]["first_contact_overdue"]
+        wangs = (await client.get("/api/leads", params={"overdue": "true"}, headers=h["wang"])).json()
+        assert [x["id"] for x in wangs["items"]] == [early]  # contacted in time, but its next action is late
+        assert wangs["items"][0]["first_contact_overdue"] is False
         actions = (await client.get("/api/follow-ups", params={"overdue": "true"}, headers=h["wang"])).json()
         assert actions["total"] == 1 and actions["items"][0]["next_action"] == "回电"
         assert (await client.get("/api/follow-ups", params={"overdue": "true"}, headers=h["li"])).json()[
