@@ -11,7 +11,15 @@ from typing import Any
 
 from core.i18n import translate
 
-__all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound", "Unauthenticated"]
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "TooManyRequests",
+    "Unauthenticated",
+]
 
 
 class DomainError(Exception):
@@ -71,3 +79,14 @@ class Forbidden(DomainError):
 
     status = 403
     slug = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    """Over a rate limit (429); ``retry_after`` whole seconds until the next request may pass."""
+
+    status = 429
+    slug = "rate-limited"
+
+    def __init__(self, code: str, *, retry_after: int, **params: Any) -> None:
+        super().__init__(code, **params)
+        self.retry_after = retry_after

@@ -21,6 +21,7 @@ from core.documents.models import Document
 from core.forms.models import FormVersion
 from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
+from core.leads.models import AssignmentRule, FollowUp, Lead, Partner, SlaPolicy
 from core.outbox import OutboxEvent
 from core.products.models import Product
 from core.segments.models import Segment, SegmentMember
@@ -36,6 +37,7 @@ from core.webhooks_out.models import WebhookDelivery, WebhookDeliveryAttempt, We
 __all__ = [
     "ApiToken",
     "ApiTokenRole",
+    "AssignmentRule",
     "AuditEntry",
     "AuditHead",
     "Base",
@@ -45,19 +47,23 @@ __all__ = [
     "Customer",
     "CustomerRelation",
     "Document",
+    "FollowUp",
     "FormVersion",
     "ImportRejection",
     "ImportRun",
     "Job",
     "JobStatus",
     "KeyFingerprint",
+    "Lead",
     "LoginThrottle",
     "OutboxEvent",
+    "Partner",
     "Product",
     "Role",
     "RoleGrant",
     "Segment",
     "SegmentMember",
+    "SlaPolicy",
     "User",
     "UserRole",
     "WebhookDelivery",

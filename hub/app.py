@@ -24,8 +24,11 @@ from .api.routes import (
     connectors,
     customers,
     documents,
+    follow_ups,
     health,
     imports,
+    lead_setup,
+    leads,
     plugins,
     products,
     segments,
@@ -99,6 +102,9 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(documents.router)
     app.include_router(imports.router)
     app.include_router(segments.router)
+    app.include_router(leads.router)
+    app.include_router(follow_ups.router)
+    app.include_router(lead_setup.router)
     app.include_router(plugins.router)
     app.include_router(connectors.router)
     app.include_router(webhook_admin.router)

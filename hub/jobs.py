@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.hookspecs import EVENT_HOOKS
 from core.imports.jobs import register_import_handlers
 from core.jobs.handlers import JobHandlers
+from core.leads.sla import register_sla_handlers
 from core.outbox import OutboxEvent, register_outbox_dispatcher
 from core.segments.jobs import register_segment_handlers
 from core.webhooks_out import fan_out
@@ -62,4 +63,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
     register_outbox_dispatcher(handlers, deliver)
     register_import_handlers(handlers)
     register_segment_handlers(handlers)
+    register_sla_handlers(handlers)
     return handlers

@@ -96,6 +96,8 @@ _BUILTIN: list[tuple[str, str]] = [
     ("customers.merge", "merge two records of one customer into one (the duplicate is kept as a trail)"),
     ("leads.read", "read leads and follow-ups"),
     ("leads.write", "create, assign and follow up leads"),
+    ("leads.push", "push leads as a channel partner (a partner's own API token)"),
+    ("leads.manage", "configure lead partners and their tokens, assignment rules and first-contact SLAs"),
     ("applications.read", "read loan applications"),
     ("applications.write", "create and submit loan applications"),
     ("applications.decide", "decide on applications at an approval stage"),

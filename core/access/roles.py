@@ -130,5 +130,10 @@ BUILTIN_ROLES: tuple[BuiltinRole, ...] = (
             "pii.reveal.mobile": OWN,
         },
     ),
+    BuiltinRole(
+        "partner",
+        "渠道合作方 — pushes leads with its own API token, and nothing else",
+        {"leads.push": ALL},
+    ),
     BuiltinRole("auditor", "稽核 — reads everything, changes nothing", {"*.read": ALL, "access.me": ALL}),
 )

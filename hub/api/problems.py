@@ -18,7 +18,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.access.auth import AccountLocked
 from core.errors import DomainError, Unauthenticated
 from core.i18n import negotiate, translate
 from core.integrations.errors import (
@@ -149,8 +148,9 @@ def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
         if exc.code in ("auth.token_expired", "auth.token_invalid", "auth.token_revoked"):
             challenge += ', error="invalid_token"'
         response.headers["WWW-Authenticate"] = challenge
-    if isinstance(exc, AccountLocked):
-        response.headers["Retry-After"] = str(exc.retry_after)
+    retry_after = getattr(exc, "retry_after", None)  # AccountLocked, TooManyRequests
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
     return response
 
 

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .leads import FollowUpRead, LeadRead
+
 __all__ = [
     "CustomerCreate",
     "CustomerCreated",
@@ -156,5 +158,9 @@ class View360Read(BaseModel):
     relationships: list[RelationRead]
     segments: list[dict[str, Any]] = Field(
         default_factory=list, description="segments, each with its rule and facts"
+    )
+    leads: list[LeadRead] = Field(description="the customer's leads the caller may read, newest first")
+    follow_ups: list[FollowUpRead] = Field(
+        description="contacts with the customer and their leads, newest first"
     )
     recent_audit: list[dict[str, Any]]

@@ -49,6 +49,11 @@ EXPECTED = {
     "segments",
     "segment_members",
     "documents",
+    "partners",
+    "leads",
+    "lead_follow_ups",
+    "lead_assignment_rules",
+    "lead_sla_policies",
 }
 
 
