@@ -43,6 +43,7 @@ class Actor:
         branch_path: that branch's materialised path, used by the ``branch`` scope.
         request_id: the request (or job) this action belongs to, for the audit trail.
         client_addr: the caller's address as the server saw it.
+        language: the person's chosen language for messages (``zh-CN``/``en``), if they chose one.
     """
 
     kind: ActorKind
@@ -53,6 +54,7 @@ class Actor:
     branch_id: str | None = None
     branch_path: str | None = None
     branch_code: str | None = None
+    language: str | None = None
     request_id: str | None = None
     client_addr: str | None = None
 

@@ -63,6 +63,8 @@ class User(TimestampMixin, Base):
     branch_id: Mapped[str | None] = mapped_column(ForeignKey("branches.id"), index=True)
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the person reads messages in; when unset, each request's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(10))
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -82,7 +82,13 @@ async def _branch(session: AsyncSession, branch_id: str | None) -> Branch | None
 
 
 async def _actor(
-    session: AsyncSession, kind: ActorKind, id: str, name: str, role_ids: list[str], branch_id: str | None
+    session: AsyncSession,
+    kind: ActorKind,
+    id: str,
+    name: str,
+    role_ids: list[str],
+    branch_id: str | None,
+    language: str | None = None,
 ) -> Actor:
     branch = await _branch(session, branch_id)
     return Actor(
@@ -94,6 +100,7 @@ async def _actor(
         branch_id=branch.id if branch else None,
         branch_path=branch.path if branch else None,
         branch_code=branch.code if branch else None,
+        language=language,
     )
 
 
@@ -101,7 +108,9 @@ async def user_actor(session: AsyncSession, user: User) -> Actor:
     """The actor a signed-in user acts as: their roles' grants and their branch."""
     statement = select(UserRole.role_id).where(UserRole.user_id == user.id)
     role_ids = list((await session.scalars(statement)).all())
-    return await _actor(session, ActorKind.USER, user.id, user.username, role_ids, user.branch_id)
+    return await _actor(
+        session, ActorKind.USER, user.id, user.username, role_ids, user.branch_id, user.language
+    )
 
 
 async def token_actor(session: AsyncSession, token: ApiToken) -> Actor:

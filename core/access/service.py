@@ -340,3 +340,19 @@ async def role_grants(session: AsyncSession, name: str) -> dict[str, str]:
         select(RoleGrant.permission, RoleGrant.scope).where(RoleGrant.role_id == role.id)
     )
     return dict(rows.all())
+
+
+async def set_language(session: AsyncSession, actor: Actor, language: str | None) -> None:
+    """Record the language ``actor`` (a person) reads messages in; ``None`` follows the browser."""
+    user = await session.get_one(User, actor.id)
+    before = user.language
+    user.language = language
+    await audit.record(
+        session,
+        actor,
+        "users.language",
+        target_type="user",
+        target_id=user.id,
+        before={"language": before},
+        after={"language": language},
+    )

@@ -120,9 +120,16 @@ def field_error(err: dict[str, Any], message: str) -> dict[str, Any]:
     }
 
 
+def request_language(request: Request) -> str:
+    """The language of the answer: the signed-in person's choice, else the ``Accept-Language``."""
+    actor = getattr(request.state, "actor", None)
+    chosen = getattr(actor, "language", None)
+    return str(chosen) if chosen else negotiate(request.headers.get("accept-language"))
+
+
 def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     """A domain refusal in the caller's language; 401s carry the ``WWW-Authenticate`` challenge."""
-    language = negotiate(request.headers.get("accept-language"))
+    language = request_language(request)
     extra: dict[str, Any] = {"code": exc.code}
     if exc.errors:
         extra["errors"] = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 __all__ = [
     "AuditEntryRead",
@@ -44,9 +44,18 @@ class MeRead(BaseModel):
     name: str
     roles: list[str]
     branch: str | None
+    language: str | None = Field(None, description="the chosen language for messages (zh-CN or en), if any")
     permissions: dict[str, ScopeName] = Field(
         description="every registered code the caller holds, with its scope"
     )
+
+
+class MeUpdate(BaseModel):
+    """What a person may change about themselves: the language messages come in (null: the browser's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["zh-CN", "en"] | None
 
 
 class BranchCreate(BaseModel):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
 from core.access import Actor, ActorKind
+from core.access import service as access
 from core.access.auth import refresh, sign_in
 from core.errors import Invalid, Unauthenticated
-from schemas.api.access import MeRead, TokenResponse
+from schemas.api.access import MeRead, MeUpdate, TokenResponse
 
-from ...deps import RuntimeDep
+from ...deps import RuntimeDep, SessionDep
 from ..security import open_route, request_origin, require
 
 __all__ = ["router"]
@@ -70,5 +72,19 @@ async def me(runtime: RuntimeDep, actor: Actor = require("access.me")) -> MeRead
         name=actor.name,
         roles=list(actor.roles),
         branch=actor.branch_code,
+        language=actor.language,
         permissions={code: scope.value for code, scope in actor.permissions(codes).items()},
     )
+
+
+@router.patch("/me")
+async def update_me(
+    body: MeUpdate, session: SessionDep, runtime: RuntimeDep, actor: Actor = require("access.me")
+) -> MeRead:
+    """Choose the language messages come in; it overrides the browser's Accept-Language."""
+    if actor.kind is not ActorKind.USER or actor.id is None:
+        raise Invalid(
+            "access.me_not_a_person", errors=[{"field": "language", "code": "access.me_not_a_person"}]
+        )
+    await access.set_language(session, actor, body.language)
+    return await me(runtime, replace(actor, language=body.language))

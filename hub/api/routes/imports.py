@@ -15,7 +15,6 @@ from sqlalchemy import Select, select
 
 from core.access import Actor, scoped
 from core.errors import Invalid, NotFound
-from core.i18n import negotiate
 from core.imports import service
 from core.imports.jobs import enqueue_next
 from core.imports.models import ImportRun
@@ -24,6 +23,7 @@ from schemas.api.imports import ImportRead
 
 from ...deps import RuntimeDep, SessionDep
 from ..paging import Limit, Offset
+from ..problems import request_language
 from ..security import require
 
 __all__ = ["router"]
@@ -146,6 +146,6 @@ async def import_report(
     run = await session.scalar(_visible(actor).where(ImportRun.id == import_id))
     if run is None:
         raise NotFound("imports.not_found", id=import_id)
-    language = negotiate(request.headers.get("accept-language"))
+    language = request_language(request)
     text = await service.rejection_report(session, run, language)
     return Response("\ufeff" + text, media_type="text/csv; charset=utf-8")
