@@ -17,7 +17,18 @@ from plugins.manager import PluginHost, make_plugin_manager
 
 from .api.openapi import install_openapi
 from .api.problems import install_problem_handlers
-from .api.routes import access, audit, auth, connectors, customers, health, imports, plugins, products
+from .api.routes import (
+    access,
+    applications,
+    audit,
+    auth,
+    connectors,
+    customers,
+    health,
+    imports,
+    plugins,
+    products,
+)
 from .api.security import GuardMiddleware
 from .docs_ui import mount_offline_docs
 from .gc_tuning import tune_gc_for_serving
@@ -90,6 +101,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(webhook_admin.router)
     app.include_router(subscriptions.router)
     app.include_router(products.router)
+    app.include_router(applications.router)
     for registered in host.routers:
         app.include_router(registered.obj)
     install_openapi(app, open_paths={("POST", "/api/auth/token")})

@@ -124,7 +124,7 @@ def field_error(err: dict[str, Any], message: str) -> dict[str, Any]:
 def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     """A domain refusal in the caller's language; 401s carry the ``WWW-Authenticate`` challenge."""
     language = negotiate(request.headers.get("accept-language"))
-    extra: dict[str, Any] = {"code": exc.code}
+    extra: dict[str, Any] = {**exc.members, "code": exc.code}
     if exc.errors:
         extra["errors"] = [
             field_error(

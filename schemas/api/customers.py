@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .applications import ApplicationSummary
+
 __all__ = [
     "CustomerCreate",
     "CustomerCreated",
@@ -154,4 +156,7 @@ class View360Read(BaseModel):
 
     customer: CustomerRead
     relationships: list[RelationRead]
+    applications: list[ApplicationSummary] = Field(
+        description="the customer's applications the caller may read, newest first (at most 20)"
+    )
     recent_audit: list[dict[str, Any]]

@@ -46,6 +46,10 @@ EXPECTED = {
     "import_rejections",
     "products",
     "form_versions",
+    "applications",
+    "application_transitions",
+    "application_gates",
+    "application_policy",
 }
 
 
