@@ -8,6 +8,8 @@ the rule, and leaves nothing written.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from accesshub import access_hub
 from applicationsorg import FORM, VALUES, open_application, setup
@@ -399,3 +401,26 @@ async def test_expiry_policy_is_set_by_product_managers_and_applies_to_new_clock
     ).json()["draft_expiry_days"] == 7
     after = await open_application(client, org)
     assert before["expires_at"] > after["expires_at"]  # 30 days from then, 7 from now
+
+
+async def test_two_reviewers_deciding_at_once_one_wins_and_the_other_is_told(hub):
+    client, runtime, org = hub
+    h = org["h"]
+    app = await open_application(client, org)
+    await client.post(f"/api/applications/{app['id']}/submit", headers=h["li"])
+    await client.post(
+        f"/api/applications/{app['id']}/transition", json={"to": "in_review"}, headers=h["zhou"]
+    )
+    url = f"/api/applications/{app['id']}/transition"
+    answers = await asyncio.gather(
+        client.post(url, json={"to": "approved"}, headers=h["zhou"]),
+        client.post(url, json={"to": "rejected", "reason_codes": ["policy"]}, headers=h["chen"]),
+        client.post(url, json={"to": "returned", "reason": "补充"}, headers=h["zhou"]),
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409, 409], [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} <= {
+        "applications.transition_refused",
+        "applications.changed_meanwhile",
+    }
+    decided = await _count(runtime, ApplicationTransition, ApplicationTransition.from_status == "in_review")
+    assert decided == 1
