@@ -23,7 +23,7 @@ def test_every_status_is_reachable_from_a_draft():
 
 
 def test_final_statuses_are_the_ends_of_the_reference():
-    assert FINAL == {"rejected", "withdrawn", "expired", "disbursed"}
+    assert {"rejected", "withdrawn", "expired", "disbursed"} == FINAL
     assert allowed_from("disbursed") == () and allowed_from("no-such-status") == ()
 
 
