@@ -9,15 +9,20 @@ the rule, and leaves nothing written.
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 
 import pytest
 from accesshub import access_hub
-from applicationsorg import FORM, VALUES, open_application, setup
+from applicationsorg import FORM, PRODUCT, VALUES, open_application, setup
 from dbfixtures import assert_not_in_dump, raw_dump
 from sqlalchemy import func, select
 
+from core.access import User
+from core.access.repository import user_actor
 from core.applications import Application, ApplicationTransition
+from core.applications.service import create_draft
 from core.audit import AuditEntry, verify_chain
+from core.errors import Invalid
 from core.outbox import OutboxEvent
 
 
@@ -424,3 +429,56 @@ async def test_two_reviewers_deciding_at_once_one_wins_and_the_other_is_told(hub
     }
     decided = await _count(runtime, ApplicationTransition, ApplicationTransition.from_status == "in_review")
     assert decided == 1
+
+
+async def test_a_double_submission_is_refused_and_a_product_without_a_form_takes_no_values(hub):
+    client, _, org = hub
+    h = org["h"]
+    app = await open_application(client, org)
+    first, second = [
+        await client.post(f"/api/applications/{app['id']}/submit", headers=h["li"]) for _ in range(2)
+    ]
+    assert first.status_code == 200 and second.status_code == 409
+    assert second.json()["allowed"] == ["in_review", "returned", "rejected", "withdrawn"]
+    plain = await client.post(
+        "/api/products", json={**PRODUCT, "code": "plain-6", "terms_months": [6]}, headers=h["admin"]
+    )
+    body = {
+        "customer_id": org["customers"]["li"],
+        "product_id": plain.json()["id"],
+        "amount": "5000",
+        "term_months": 6,
+    }
+    refused = await client.post("/api/applications", json={**body, "values": {"income": 1}}, headers=h["li"])
+    assert refused.status_code == 422 and _fields(refused) == {"values": "applications.no_form"}
+    draft = await client.post("/api/applications", json=body, headers=h["li"])
+    assert draft.status_code == 201 and draft.json()["form_version"] is None
+    submitted = await client.post(f"/api/applications/{draft.json()['id']}/submit", headers=h["li"])
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+
+
+async def test_lead_conversion_opens_a_draft_in_python_carrying_the_leads_channel(hub):
+    client, runtime, org = hub
+    h = org["h"]
+    async with runtime.sessions() as session, session.begin():
+        li = await user_actor(session, await session.scalar(select(User).where(User.username == "li")))
+        with pytest.raises(Invalid) as refused:
+            await create_draft(
+                session, li, org["customers"]["li"], org["product"], Decimal("100000.00"), 12, channel="tv"
+            )
+        assert [e["field"] for e in refused.value.errors] == ["channel"]
+        draft = await create_draft(
+            session,
+            li,
+            org["customers"]["li"],
+            org["product"],
+            Decimal("50000.00"),
+            6,
+            lead_id="lead-0001",
+            channel="online",
+            channel_partner="partner-x",
+        )
+    page = (await client.get("/api/applications", params={"lead": "lead-0001"}, headers=h["li"])).json()
+    assert [(i["id"], i["channel"], i["channel_partner"], i["lead_id"]) for i in page["items"]] == [
+        (draft.id, "online", "partner-x", "lead-0001")
+    ]
