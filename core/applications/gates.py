@@ -21,7 +21,7 @@ unmet (``applications.gate_unavailable``) rather than skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -186,7 +186,7 @@ class DocumentsGate:
 
     name = "documents"
 
-    def __init__(self, missing: MissingDocuments, known_types: Callable[[], Collection[str]] | None = None):
+    def __init__(self, missing: MissingDocuments, known_types: Callable[[], Container[str]] | None = None):
         self._missing = missing
         self._known = known_types
 
@@ -222,7 +222,7 @@ class DocumentsGate:
 
 
 def documents_gate(
-    missing: MissingDocuments, known_types: Callable[[], Collection[str]] | None = None
+    missing: MissingDocuments, known_types: Callable[[], Container[str]] | None = None
 ) -> DocumentsGate:
     """The ``documents`` kind around the documents context's check (and, optionally, its type list)."""
     return DocumentsGate(missing, known_types)
