@@ -341,7 +341,7 @@ async def test_unmet_gates_are_409_with_a_machine_readable_unmet_list(hub):
         json={
             "gates": [
                 {"before": "draft", "gate": "required_fields", "params": {"fields": ["income.monthly"]}},
-                {"before": "submitted", "gate": "documents", "params": {"doc_types": ["id_card_front"]}},
+                {"before": "submitted", "gate": "face_match", "params": {"threshold": 0.9}},
                 {"before": "approved", "gate": "required_fields", "params": {"fields": []}},
                 {"before": "in_review", "gate": "required_fields", "params": {"paths": ["x"]}},
             ]
