@@ -7,6 +7,7 @@ them to problem+json once, with the message looked up in the caller's language f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from core.i18n import translate
@@ -21,6 +22,9 @@ __all__ = [
     "Unauthenticated",
 ]
 
+#: Members of a problem body the hub writes itself; ``members`` cannot replace them.
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance", "code", "errors"})
+
 
 class DomainError(Exception):
     """A refusal with a message code from the catalog.
@@ -30,16 +34,27 @@ class DomainError(Exception):
         params: values the message is formatted with (never secrets or clear PII).
         errors: per-field problems for 422s, ``[{"field": "id_number", "code": ..., "params": {...}}]``
             (or ``"loc"`` as a path); the hub adds each message in the caller's language.
+        members: further machine-readable members of the problem body, for clients that act on
+            the refusal rather than show it (``allowed`` next states, ``unmet`` gates); JSON-ready
+            values, never secrets or clear PII. ``code`` and ``errors`` cannot be overridden.
     """
 
     status = 400
     slug = "domain-error"
 
-    def __init__(self, code: str, *, errors: list[dict[str, Any]] | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        code: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        members: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(translate(code, "en", **params))
         self.code = code
         self.params = params
         self.errors = errors or []
+        self.members = {k: v for k, v in (members or {}).items() if k not in _RESERVED}
 
     def message(self, language: str) -> str:
         """The message in ``language``."""

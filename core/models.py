@@ -13,6 +13,7 @@ from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.access.models import ApiToken, ApiTokenRole, Branch, LoginThrottle, Role, RoleGrant, User, UserRole
+from core.applications.models import Application, ApplicationGate, ApplicationPolicy, ApplicationTransition
 from core.audit.models import AuditEntry, AuditHead
 from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
@@ -37,6 +38,10 @@ from core.webhooks_out.models import WebhookDelivery, WebhookDeliveryAttempt, We
 __all__ = [
     "ApiToken",
     "ApiTokenRole",
+    "Application",
+    "ApplicationGate",
+    "ApplicationPolicy",
+    "ApplicationTransition",
     "AssignmentRule",
     "AuditEntry",
     "AuditHead",

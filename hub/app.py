@@ -19,6 +19,7 @@ from .api.openapi import install_openapi
 from .api.problems import install_problem_handlers
 from .api.routes import (
     access,
+    applications,
     audit,
     auth,
     connectors,
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(webhook_admin.router)
     app.include_router(subscriptions.router)
     app.include_router(products.router)
+    app.include_router(applications.router)
     for registered in host.routers:
         app.include_router(registered.obj)
     install_openapi(app, open_paths={("POST", "/api/auth/token")})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.applications.expiry import register_expiry_job
 from core.hookspecs import EVENT_HOOKS
 from core.imports.jobs import register_import_handlers
 from core.jobs.handlers import JobHandlers
@@ -64,4 +65,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
     register_import_handlers(handlers)
     register_segment_handlers(handlers)
     register_sla_handlers(handlers)
+    register_expiry_job(handlers)
     return handlers

@@ -24,6 +24,7 @@ from core.access.service import ensure_builtin_roles
 from core.access.tokens import SigningKeys
 from core.documents import Storage
 from core.jobs.handlers import JobHandlers
+from core.jobs.periodic import schedule_periodic
 from core.secretbox import SecretBox
 from plugins.call_log import DatabaseCallRecorder
 from plugins.instance_owners import reconcile_owners
@@ -163,6 +164,7 @@ class Runtime:
         if jobs:
             runtime.jobs = make_job_queue(settings, session_factory=sessions, handlers=handlers)
             await runtime.jobs.start()
+            await schedule_periodic(sessions, handlers)  # the sweeper starts them when due
         return runtime
 
     async def seed_roles(self) -> None:

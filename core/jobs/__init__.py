@@ -15,6 +15,8 @@ Public surface:
 * ``JobHandlers``, ``JobHandler``, ``PermanentJobError`` — what a job runs.
 * ``JobExecutor`` — claims and runs jobs for one worker; backends in ``hub.workers`` drive it.
 * ``JobQueue`` — the port the in-process and Redis backends implement.
+* ``JobHandlers.register_periodic`` / ``core.jobs.periodic.schedule_periodic`` — work run once per
+  interval (one job row per slot), scheduled by every process that runs jobs at start-up.
 """
 
 from core.jobs.executor import JobExecutor, LeaseLost

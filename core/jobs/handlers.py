@@ -10,11 +10,15 @@ and check for existing rows before inserting.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from datetime import timedelta
+from types import MappingProxyType
 from typing import Any, Protocol, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import utcnow
+from core.jobs.periodic import PeriodicWork, next_slot, periodic_handler
 from core.jobs.repository import ClaimedJob
 
 __all__ = ["JobHandler", "JobHandlers", "JobQueue", "PermanentJobError", "UnknownJobKind"]
@@ -46,6 +50,7 @@ class JobHandlers:
 
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
+        self._every: dict[str, timedelta] = {}
 
     @overload
     def register(self, kind: str, handler: JobHandler) -> JobHandler: ...
@@ -70,6 +75,24 @@ class JobHandlers:
             return func
 
         return add if handler is None else add(handler)
+
+    def register_periodic(self, kind: str, work: PeriodicWork, *, every: timedelta) -> None:
+        """Run ``work(session, now)`` once per ``every`` (see ``core.jobs.periodic``).
+
+        The host schedules the first run at start-up with ``schedule_periodic``; each run
+        schedules the next.
+
+        Raises:
+            ValueError: the kind already has a handler, or ``every`` is not positive.
+        """
+        next_slot(every, utcnow())  # refuses a non-positive interval before anything is registered
+        self.register(kind, periodic_handler(kind, every, work))
+        self._every[kind] = every
+
+    @property
+    def periodic(self) -> Mapping[str, timedelta]:
+        """Periodic kinds and their intervals."""
+        return MappingProxyType(self._every)
 
     def get(self, kind: str) -> JobHandler:
         """The handler for ``kind``.

@@ -31,6 +31,7 @@ __all__ = [
     "create_product",
     "deactivate_product",
     "draft_of",
+    "offer_errors",
     "quote",
     "snapshot",
     "update_product",
@@ -187,22 +188,15 @@ def _cents(value: Decimal) -> bool:
     return isinstance(exponent, int) and exponent >= -2
 
 
-def quote(
-    product: Product,
-    *,
-    amount: Decimal,
-    term_months: int,
-    repayment_method: str | None,
-    start_date: date,
-) -> Schedule:
-    """The schedule ``product`` gives for ``amount`` over ``term_months`` (pure: nothing stored).
+def offer_errors(
+    product: Product, *, amount: Decimal, term_months: int, repayment_method: str | None
+) -> list[dict[str, Any]]:
+    """Field errors for an amount, term and method ``product`` does not offer (empty when it does).
 
-    ``repayment_method`` defaults to the product's first. Refusals name the field:
-    ``products.amount_out_of_range``, ``products.term_not_offered``, ``products.method_not_offered``
-    (422), and ``products.inactive`` (409) for a deactivated product.
+    The one check of "does the product offer this", shared by quotes and applications, so a
+    quote that passes is an application that passes. ``repayment_method`` ``None`` is the
+    product's first method.
     """
-    if not product.active:
-        raise Conflict("products.inactive", product=product.code)
     errors = []
     if not amount.is_finite() or not _cents(amount) or not product.min_amount <= amount <= product.max_amount:
         errors.append(
@@ -227,8 +221,29 @@ def quote(
                 "params": {"offered": offered},
             }
         )
+    return errors
+
+
+def quote(
+    product: Product,
+    *,
+    amount: Decimal,
+    term_months: int,
+    repayment_method: str | None,
+    start_date: date,
+) -> Schedule:
+    """The schedule ``product`` gives for ``amount`` over ``term_months`` (pure: nothing stored).
+
+    ``repayment_method`` defaults to the product's first. Refusals name the field:
+    ``products.amount_out_of_range``, ``products.term_not_offered``, ``products.method_not_offered``
+    (422), and ``products.inactive`` (409) for a deactivated product.
+    """
+    if not product.active:
+        raise Conflict("products.inactive", product=product.code)
+    errors = offer_errors(product, amount=amount, term_months=term_months, repayment_method=repayment_method)
     if errors:
         raise Invalid("products.quote_invalid", errors=errors)
+    method = repayment_method or product.repayment_methods[0]
     return build_schedule(
         Terms(
             amount=amount,

@@ -10,7 +10,6 @@ refresh job, never on a request's path: cel-python takes about half a millisecon
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -31,8 +30,8 @@ from .models import Segment, SegmentMember
 
 __all__ = [
     "BATCH",
-    "IDLE_SECONDS",
     "JOB_KIND",
+    "REFRESH_EVERY",
     "define",
     "facts",
     "get",
@@ -43,7 +42,7 @@ __all__ = [
 
 BATCH = 500
 JOB_KIND = "segments.refresh"
-IDLE_SECONDS = 30
+REFRESH_EVERY = timedelta(seconds=30)
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 DECLARED = {"customer": dict}
 _compiled: dict[tuple[str, int], Expression] = {}
@@ -138,16 +137,9 @@ async def define(
     return segment
 
 
-async def schedule_refresh(session: AsyncSession, *, delay: float = 0) -> str:
-    """Enqueue a refresh ``delay`` seconds from now; a delayed one is one job per time slot."""
-    slot = int((time.time() + delay) // IDLE_SECONDS) if delay else time.time_ns()
-    return await enqueue(
-        session,
-        JOB_KIND,
-        {},
-        run_after=utcnow() + timedelta(seconds=delay),
-        dedupe_key=f"{JOB_KIND}:{slot}" if delay else None,
-    )
+async def schedule_refresh(session: AsyncSession) -> str:
+    """Enqueue a refresh run now (besides the periodic ones)."""
+    return await enqueue(session, JOB_KIND, {})
 
 
 async def get(session: AsyncSession, code: str) -> Segment:

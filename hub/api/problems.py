@@ -130,7 +130,7 @@ def request_language(request: Request) -> str:
 def _domain_problem(request: Request, exc: DomainError) -> JSONResponse:
     """A domain refusal in the caller's language; 401s carry the ``WWW-Authenticate`` challenge."""
     language = request_language(request)
-    extra: dict[str, Any] = {"code": exc.code}
+    extra: dict[str, Any] = {**exc.members, "code": exc.code}
     if exc.errors:
         extra["errors"] = [
             field_error(

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from core import pii
 from core.jobs import JobExecutor, JobHandlers, RetryPolicy
+from core.jobs.periodic import schedule_periodic
 from core.jobs.repository import SessionFactory
 from hub.database import check_database, make_engine, make_session_factory
 from hub.gc_tuning import tune_gc_for_serving
@@ -122,15 +123,17 @@ async def run_worker(
         if warning := per_process_state_warning(settings):
             logger.warning("%s", warning)
         await verify_keys(engine, process_key_sets(settings))
+        sessions = make_session_factory(engine)
         backend = make_job_queue(
             settings,
-            session_factory=make_session_factory(engine),
+            session_factory=sessions,
             handlers=handlers,
             owner=owner,
             consume=True,
             concurrency=concurrency,
         )
         await backend.start()
+        await schedule_periodic(sessions, handlers)  # each slot's job is one row, whoever asks
         tune_gc_for_serving(settings.gc_threshold)
         logger.info(
             "worker %s started (%s backend, %d slots, kinds: %s)",

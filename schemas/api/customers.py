@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .applications import ApplicationSummary
 from .leads import FollowUpRead, LeadRead
 
 __all__ = [
@@ -162,5 +163,8 @@ class View360Read(BaseModel):
     leads: list[LeadRead] = Field(description="the customer's leads the caller may read, newest first")
     follow_ups: list[FollowUpRead] = Field(
         description="contacts with the customer and their leads, newest first"
+    )
+    applications: list[ApplicationSummary] = Field(
+        description="the customer's applications the caller may read, newest first (at most 20)"
     )
     recent_audit: list[dict[str, Any]]

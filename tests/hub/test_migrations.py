@@ -54,6 +54,10 @@ EXPECTED = {
     "lead_follow_ups",
     "lead_assignment_rules",
     "lead_sla_policies",
+    "applications",
+    "application_transitions",
+    "application_gates",
+    "application_policy",
 }
 
 
