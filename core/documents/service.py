@@ -51,6 +51,7 @@ __all__ = [
     "read_bytes",
     "refuse_oversize",
     "upload",
+    "visible_clause",
 ]
 
 #: The (read, write) permissions guarding the documents of each owner kind.
@@ -111,7 +112,7 @@ def _check_owner(owner_kind: str, owner_record_id: str) -> None:
         raise Invalid("documents.bad_owner_record", owner_kind=owner_kind)
 
 
-def _visible(actor: Actor, *, write: bool = False) -> ColumnElement[bool]:
+def visible_clause(actor: Actor, *, write: bool = False) -> ColumnElement[bool]:
     """Rows the actor may read (or change), by the permission of each row's owner kind."""
     return or_(
         *(
@@ -264,7 +265,7 @@ async def list_for(
     statement = select(Document).where(
         Document.owner_kind == owner_kind,
         Document.owner_record_id == owner_record_id,
-        _visible(actor),
+        visible_clause(actor),
     )
     if doc_type is not None:
         statement = statement.where(Document.doc_type == doc_type)
@@ -277,7 +278,7 @@ async def get(
     session: AsyncSession, actor: Actor, document_id: str, *, include_deleted: bool = False
 ) -> Document:
     """One document the actor may see; one outside their scope is ``documents.not_found`` too."""
-    statement = select(Document).where(Document.id == document_id, _visible(actor))
+    statement = select(Document).where(Document.id == document_id, visible_clause(actor))
     if not include_deleted:
         statement = statement.where(Document.deleted_at.is_(None))
     document: Document | None = await session.scalar(statement)
@@ -319,7 +320,7 @@ async def delete(session: AsyncSession, actor: Actor, document_id: str) -> Docum
     """Soft-delete a document in the actor's write scope (audited ``documents.delete``); bytes are kept."""
     document: Document | None = await session.scalar(
         select(Document).where(
-            Document.id == document_id, Document.deleted_at.is_(None), _visible(actor, write=True)
+            Document.id == document_id, Document.deleted_at.is_(None), visible_clause(actor, write=True)
         )
     )
     if document is None:

@@ -167,4 +167,8 @@ class View360Read(BaseModel):
     applications: list[ApplicationSummary] = Field(
         description="the customer's applications the caller may read, newest first (at most 20)"
     )
+    documents: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="live documents of the customer and their applications, newest first",
+    )
     recent_audit: list[dict[str, Any]]

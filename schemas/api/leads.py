@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from .common import Flag, Timestamp
+from .products import Money, Term
 
 __all__ = [
     "AssignmentRuleRead",
@@ -209,6 +210,17 @@ class FollowUpPage(BaseModel):
     offset: int
 
 
+class ConvertApplication(BaseModel):
+    """The draft application a conversion opens; product and amount default to the lead's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_code: Annotated[str, Field(max_length=50)] | None = Field(None, description="default: the lead's")
+    amount: Money | None = Field(None, description="default: the lead's requested amount")
+    term_months: Term
+    repayment_method: Annotated[str, Field(max_length=30)] | None = None
+
+
 class ConvertRequest(BaseModel):
     """Convert a qualified lead; ``id_number`` when the lead has none, ``customer_id`` to link one."""
 
@@ -216,6 +228,7 @@ class ConvertRequest(BaseModel):
 
     id_number: Text40 | None = None
     customer_id: Annotated[str, Field(max_length=36)] | None = None
+    application: ConvertApplication | None = Field(None, description="also open a draft application")
     version: Version | None = None
 
 

@@ -39,6 +39,7 @@ from schemas.api.leads import (
     LeadTransition,
 )
 
+from ...crm import application_opener
 from ...deps import SessionDep
 from ..paging import Limit, Offset
 from ..rate_limits import check_partner_rate
@@ -275,6 +276,7 @@ async def convert_lead(
         today=business_date(),
         now=utcnow(),
         expected_version=body.version,
+        open_application=application_opener(**body.application.model_dump()) if body.application else None,
     )
     return ConvertResult(
         lead=await _read(session, done.lead),
