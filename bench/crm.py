@@ -3,6 +3,7 @@
     .venv/bin/python bench/crm.py import --rows 10000          # lendhub import customers, timed
     .venv/bin/python bench/crm.py search --customers 100000     # p50/p99 of the search shapes
     .venv/bin/python bench/crm.py search --database-url postgresql+asyncpg://postgres@127.0.0.1/test
+    .venv/bin/python bench/crm.py view360                      # a customer with 50 applications, 500 follow-ups
 
 The import runs the real CLI in a subprocess against a fresh database. Search loads customers
 straight into the table (sealed, indexed, spread over officers and branches), then times each
@@ -241,11 +242,125 @@ async def bench_search(count: int, url: str | None, rounds: int) -> None:
                 )
 
 
+async def bench_view360(url: str | None, rounds: int, applications: int = 50, follow_ups: int = 500) -> None:
+    """p50/p99 of ``GET /api/customers/{id}/360`` for a customer with many applications and
+    follow-ups, over the app in-process (ASGI), beside ``GET /api/customers/{id}`` as the baseline."""
+    import httpx
+
+    from core.access import Actor
+    from core.access import service as access
+    from hub.app import create_app
+    from hub.settings import load_settings
+    from plugins.manager import make_plugin_manager
+
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        url = url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+        _run(["db", "upgrade"], _env(url, workdir), workdir)
+        settings = load_settings(
+            database_url=url, secret_key_file=workdir / "secret.key", inprocess_workers=False
+        )
+        app = create_app(settings, host=make_plugin_manager(load_entrypoints=False))
+        async with app.router.lifespan_context(app):
+            runtime = app.state.runtime
+            op = Actor.operator("bench")
+            async with runtime.sessions() as session, session.begin():
+                await access.add_branch(session, op, code="HQ", name="总行", parent=None)
+                await access.add_user(
+                    session, op, username="li", password="Corr3ct-horse", roles=["loan_officer"], branch="HQ"
+                )
+                await access.add_user(
+                    session, op, username="boss", password="Corr3ct-horse", roles=["admin"], branch="HQ"
+                )
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+
+                async def token(user: str) -> dict[str, str]:
+                    answer = await client.post(
+                        "/api/auth/token", data={"username": user, "password": "Corr3ct-horse"}
+                    )
+                    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+                li, boss = await token("li"), await token("boss")
+                product = await client.post(
+                    "/api/products",
+                    headers=boss,
+                    json={
+                        "code": "bench",
+                        "name": "bench",
+                        "min_amount": "1000.00",
+                        "max_amount": "500000.00",
+                        "terms_months": [12],
+                        "annual_rate": "0.12",
+                        "repayment_methods": ["equal_installment"],
+                    },
+                )
+                customer = (
+                    await client.post(
+                        "/api/customers",
+                        headers=li,
+                        json={
+                            "kind": "person",
+                            "name": "张三",
+                            "id_number": "11010519491231002X",
+                            "mobile": "13800138000",
+                        },
+                    )
+                ).json()["id"]
+                started = time.perf_counter()
+                for n in range(applications):
+                    made = await client.post(
+                        "/api/applications",
+                        headers=li,
+                        json={
+                            "customer_id": customer,
+                            "product_id": product.json()["id"],
+                            "amount": f"{10000 + n}.00",
+                            "term_months": 12,
+                        },
+                    )
+                    assert made.status_code == 201, made.text
+                for n in range(follow_ups):
+                    made = await client.post(
+                        "/api/follow-ups",
+                        headers=li,
+                        json={
+                            "customer_id": customer,
+                            "kind": "call",
+                            "outcome": f"第 {n} 次回访",
+                            "completes_previous": False,
+                        },
+                    )
+                    assert made.status_code == 201, made.text
+                print(
+                    f"{applications} applications and {follow_ups} follow-ups made in "
+                    f"{time.perf_counter() - started:.1f} s on {url.split(':')[0]}"
+                )
+                view, base = [], []
+                for _ in range(rounds):
+                    t0 = time.perf_counter()
+                    answer = await client.get(f"/api/customers/{customer}/360", headers=li)
+                    view.append(time.perf_counter() - t0)
+                    assert answer.status_code == 200
+                    t0 = time.perf_counter()
+                    await client.get(f"/api/customers/{customer}", headers=li)
+                    base.append(time.perf_counter() - t0)
+                body = answer.json()
+                print(
+                    f"360 view: {len(body['applications'])} applications, {len(body['follow_ups'])} follow-ups shown; "
+                    f"{len(answer.content):,} bytes"
+                )
+                print(f"GET /360       p50 {_pct(view, 0.5):7.2f} ms   p99 {_pct(view, 0.99):7.2f} ms")
+                print(
+                    f"GET customer   p50 {_pct(base, 0.5):7.2f} ms   p99 {_pct(base, 0.99):7.2f} ms   (baseline)"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["import", "search"])
+    parser.add_argument("what", choices=["import", "search", "view360"])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=200)
@@ -255,8 +370,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "import":
         bench_import(args.rows, args.database_url)
-    else:
+    elif args.what == "search":
         asyncio.run(bench_search(args.customers, args.database_url, args.rounds))
+    else:
+        asyncio.run(bench_view360(args.database_url, args.rounds))
 
 
 if __name__ == "__main__":

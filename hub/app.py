@@ -32,6 +32,7 @@ from .api.routes import (
     leads,
     plugins,
     products,
+    search,
     segments,
 )
 from .api.security import GuardMiddleware
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(documents.router)
     app.include_router(imports.router)
     app.include_router(segments.router)
+    app.include_router(search.router)
     app.include_router(leads.router)
     app.include_router(follow_ups.router)
     app.include_router(lead_setup.router)

@@ -16,7 +16,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Actor, scoped
-from core.customers.repository import COUNT_CAP
+from core.customers import Customer
+from core.customers.repository import COUNT_CAP, customer_match
 from core.errors import NotFound
 
 from .models import Application, ApplicationTransition
@@ -60,6 +61,7 @@ async def get_visible(
 class ApplicationQuery:
     """List filters, all optional and combined with AND; ``created_to`` is exclusive."""
 
+    q: str | None = None
     status: str | None = None
     product_id: str | None = None
     channel: str | None = None
@@ -90,6 +92,9 @@ def _filtered(actor: Actor, query: ApplicationQuery) -> Select[Application]:
         conditions.append(Application.created_at >= query.created_from)
     if query.created_to is not None:
         conditions.append(Application.created_at < query.created_to)
+    if query.q and query.q.strip():  # by the applicant: name, full or masked ID or mobile, USCC
+        applicants = select(Customer.id).where(customer_match(query.q))
+        conditions.append(Application.customer_id.in_(applicants))
     return visible(actor).where(*conditions)
 
 

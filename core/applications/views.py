@@ -17,7 +17,7 @@ from core.products.models import Product
 from .models import Application
 from .repository import visible
 
-__all__ = ["SECTION_LIMIT", "applications_section"]
+__all__ = ["SECTION_LIMIT", "applications_section", "summary"]
 
 SECTION_LIMIT = 20
 
@@ -36,19 +36,21 @@ async def applications_section(
             .limit(SECTION_LIMIT)
         )
     ).all()
-    return [
-        {
-            "id": application.id,
-            "product_id": application.product_id,
-            "product_code": code,
-            "amount": str(application.amount),
-            "term_months": application.term_months,
-            "status": application.status,
-            "stage": application.stage,
-            "channel": application.channel,
-            "created_at": application.created_at,
-            "submitted_at": application.submitted_at,
-            "decided_at": application.decided_at,
-        }
-        for application, code in rows
-    ]
+    return [summary(application, code) for application, code in rows]
+
+
+def summary(application: Application, product_code: str) -> dict[str, Any]:
+    """An application as lists across contexts show it: no form values."""
+    return {
+        "id": application.id,
+        "product_id": application.product_id,
+        "product_code": product_code,
+        "amount": str(application.amount),
+        "term_months": application.term_months,
+        "status": application.status,
+        "stage": application.stage,
+        "channel": application.channel,
+        "created_at": application.created_at,
+        "submitted_at": application.submitted_at,
+        "decided_at": application.decided_at,
+    }

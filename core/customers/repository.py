@@ -21,7 +21,7 @@ from core.pii import blind_index, normalise
 
 from .models import Customer
 
-__all__ = ["COUNT_CAP", "CustomerQuery", "get_visible", "hint_index", "search", "visible"]
+__all__ = ["COUNT_CAP", "CustomerQuery", "customer_match", "get_visible", "hint_index", "search", "visible"]
 
 COUNT_CAP = 10_000
 SORTS = {"created_at": Customer.created_at, "name": Customer.name, "updated_at": Customer.updated_at}
@@ -76,7 +76,8 @@ class CustomerQuery:
     offset: int = 0
 
 
-def _text_condition(q: str) -> Any:
+def customer_match(q: str) -> Any:
+    """The condition ``q`` means on customers, read by its shape (see ``CustomerQuery``)."""
     compact = q.replace(" ", "").replace("-", "").upper()
     if compact.startswith("+86"):
         compact = compact[3:]
@@ -100,7 +101,7 @@ def _filtered(actor: Actor, query: CustomerQuery) -> Select[Customer]:
     statement = visible(actor)
     conditions: list[Any] = []
     if query.q and query.q.strip():
-        conditions.append(_text_condition(query.q))
+        conditions.append(customer_match(query.q))
     for column, value in (
         (Customer.kind, query.kind),
         (Customer.status, query.status),

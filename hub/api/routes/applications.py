@@ -158,6 +158,10 @@ async def create(
 async def list_applications(
     session: SessionDep,
     actor: Actor = require("applications.read"),
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="the applicant: name prefix, full or masked ID or mobile, USCC"),
+    ] = None,
     application_status: Annotated[str | None, Query(alias="status", max_length=20)] = None,
     product: Annotated[str | None, Query(max_length=36, description="product id")] = None,
     channel: Annotated[str | None, Query(max_length=30)] = None,
@@ -180,6 +184,7 @@ async def list_applications(
         )
     owner_id = await session.scalar(select(User.id).where(User.username == owner)) if owner else None
     query = ApplicationQuery(
+        q=q,
         status=application_status,
         product_id=product,
         channel=channel,

@@ -99,6 +99,12 @@ async def _one(
     return CustomerRead.model_validate(_read(customer, users, codes, revealed))
 
 
+async def customer_reads(session: AsyncSession, rows: Sequence[Customer]) -> list[CustomerRead]:
+    """Customers as lists answer them: masked, with their officers' and branches' names."""
+    users, codes = await _labels(session, rows)
+    return [CustomerRead.model_validate(_read(row, users, codes)) for row in rows]
+
+
 def _fields(body: CustomerCreate | CustomerUpdate) -> service.CustomerFields:
     data = body.model_dump(exclude_unset=True, exclude={"version", "unset"})
     unset = set(getattr(body, "unset", []) or [])
@@ -150,8 +156,7 @@ async def list_customers(
         offset=offset,
     )
     rows, total = await search(session, actor, query)
-    users, codes = await _labels(session, rows)
-    items = [CustomerRead.model_validate(_read(row, users, codes)) for row in rows]
+    items = await customer_reads(session, rows)
     return CustomerPage(
         items=items, total=min(total, COUNT_CAP), total_exact=total <= COUNT_CAP, limit=limit, offset=offset
     )

@@ -62,7 +62,7 @@ PUSH_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _read(session: AsyncSession, lead: Lead, revealed: frozenset[str] = frozenset()) -> LeadRead:
+async def lead_read(session: AsyncSession, lead: Lead, revealed: frozenset[str] = frozenset()) -> LeadRead:
     labels = await labels_for(session, [lead])
     return LeadRead.model_validate(lead_view(lead, labels, now=utcnow(), revealed=revealed))
 
@@ -104,7 +104,7 @@ async def register_lead(
 ) -> LeadCreated:
     """An officer records a lead (offline by default), theirs or an officer's within their scope."""
     done = await intake.register(session, actor, _fields(body), today=business_date(), now=utcnow())
-    read = await _read(session, done.lead)
+    read = await lead_read(session, done.lead)
     return LeadCreated(**read.model_dump(), linked_to=list(done.linked_to))
 
 
@@ -195,7 +195,7 @@ async def get_lead(
             target_type="lead",
             target_id=lead.id,
         )
-    return await _read(session, lead, fields)
+    return await lead_read(session, lead, fields)
 
 
 @router.post("/{lead_id}/assign")
@@ -212,7 +212,7 @@ async def assign_lead(
         now=utcnow(),
         expected_version=body.version,
     )
-    return await _read(session, lead)
+    return await lead_read(session, lead)
 
 
 @router.post("/{lead_id}/transition")
@@ -230,7 +230,7 @@ async def transition_lead(
         duplicate_of=body.duplicate_of,
         expected_version=body.version,
     )
-    return await _read(session, lead)
+    return await lead_read(session, lead)
 
 
 @router.post("/{lead_id}/follow-ups", status_code=status.HTTP_201_CREATED)
@@ -279,7 +279,7 @@ async def convert_lead(
         open_application=application_opener(**body.application.model_dump()) if body.application else None,
     )
     return ConvertResult(
-        lead=await _read(session, done.lead),
+        lead=await lead_read(session, done.lead),
         customer_id=done.customer.id,
         customer_created=done.customer_created,
         application_id=done.lead.application_id,
