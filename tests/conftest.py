@@ -17,3 +17,13 @@ __all__ = ["database_url", "engine", "pg_session_url", "redis_url", "session_fac
 from core import pii
 
 pii.install(pii.KeyRing([("test1", os.urandom(32))], os.urandom(32)))
+
+# Passwords: argon2id as in production, but at the lowest cost — hashing at production cost (about
+# 0.1–0.2 s a password) for every user and sign-in of every API test cost minutes of the suite.
+# What is tested is that passwords are argon2 hashes and how sign-in behaves, not the cost.
+from pwdlib import PasswordHash  # noqa: E402
+from pwdlib.hashers.argon2 import Argon2Hasher  # noqa: E402
+
+from core.access import passwords  # noqa: E402
+
+passwords._hasher = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
