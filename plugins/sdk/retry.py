@@ -25,6 +25,7 @@ decided by the one tenacity configuration below.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 import time
@@ -189,7 +190,7 @@ def classify_status(
         return NotFound(f"{prefix}: HTTP {status} not found", **kw)
     if status == 402:
         return QuotaExhausted(f"{prefix}: HTTP 402 quota or balance exhausted", **kw)
-    if 400 <= status < 500:
+    if status >= 400:  # the rest of 4xx: every 5xx was answered above
         return InvalidRequest(f"{prefix}: HTTP {status} request rejected", **kw)
     return VendorContractError(f"{prefix}: unexpected HTTP {status}", **kw)
 
@@ -292,7 +293,7 @@ class RetryPolicy:
         retrying = AsyncRetrying(
             sleep=self.sleep, stop=should_stop, wait=wait, retry=should_retry, reraise=True
         )
-        counter = iter(range(1, self.max_attempts + 1))
+        counter = itertools.count(1)
 
         async def next_attempt() -> T:
             # tenacity numbers attempts itself; the counter hands the same number to ``replay``.

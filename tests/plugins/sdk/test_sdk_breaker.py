@@ -195,3 +195,45 @@ async def test_snapshot_as_dict_has_exactly_the_documented_keys_and_values() -> 
         "opened_at": None,
         "retry_after": 0.0,
     }
+
+
+async def test_circuit_open_names_the_instance_operation_wait_and_connector() -> None:
+    now = [1000.0]
+    breaker = CircuitBreaker(
+        MemoryBreakerStore(),
+        "demo:main",
+        failure_threshold=1,
+        cooldown=12,
+        probe_ttl=20,
+        clock=lambda: now[0],
+        name="demo/main",
+    )
+    await breaker.record(TransientError("x"))
+    now[0] += 2
+    with pytest.raises(CircuitOpen) as caught:
+        await breaker.acquire(connector="demo", operation="fetch_report")
+    assert str(caught.value) == "demo/main fetch_report: circuit open after repeated failures; retry in 10.0s"
+    assert caught.value.connector == "demo"
+    assert caught.value.retry_after == pytest.approx(10)
+
+
+async def test_circuit_open_names_the_key_when_no_name_is_given_and_no_operation() -> None:
+    breaker = make_breaker(MemoryBreakerStore(), "demo:main", [1000.0], cooldown=5)
+    await breaker.record(TransientError("x"))
+    with pytest.raises(CircuitOpen) as caught:
+        await breaker.acquire()
+    assert str(caught.value) == "demo:main : circuit open after repeated failures; retry in 5.0s"
+    assert caught.value.connector is None
+
+
+async def test_reset_closes_an_open_breaker_by_hand_and_only_that_one() -> None:
+    store = MemoryBreakerStore()
+    now = [1000.0]
+    first, second = make_breaker(store, "demo:a", now), make_breaker(store, "demo:b", now)
+    await first.record(TransientError("x"))
+    await second.record(TransientError("x"))
+    await first.reset()
+    snapshot = await first.snapshot()
+    assert (snapshot.state, snapshot.failures, snapshot.opened_at) == ("closed", 0, None)
+    assert await first.acquire() is False
+    assert (await second.snapshot()).state == "open"
