@@ -20,6 +20,7 @@ from core.webhooks_out import (
 )
 from hub.outbound import (
     AllowList,
+    ResolvedTarget,
     TargetRefused,
     TargetUnresolvable,
     refusal_reason,
@@ -91,34 +92,39 @@ def test_retry_after_http_date():
 
 
 @pytest.mark.parametrize(
-    ("address", "words"),
+    ("address", "reason"),
     [
-        ("127.0.0.1", "loopback"),
-        ("::1", "loopback"),
-        ("10.1.2.3", "private"),
-        ("172.16.0.1", "private"),
-        ("192.168.1.1", "private"),
-        ("fd12::1", "private"),
-        ("169.254.169.254", "cloud metadata"),
-        ("fd00:ec2::254", "cloud metadata"),
-        ("169.254.10.1", "link-local"),
-        ("fe80::1", "link-local"),
-        ("224.0.0.1", "multicast"),
-        ("ff02::1", "multicast"),
-        ("0.0.0.0", "unspecified"),
-        ("::", "unspecified"),
-        ("100.64.1.1", "shared"),
-        ("::ffff:127.0.0.1", "loopback"),
-        ("240.0.0.1", "private"),
-        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
-        ("2002:a9fe:a9fe::1", "cloud metadata"),  # 6to4 of 169.254.169.254
-        ("2002:c0a8:101::", "private"),  # 6to4 of 192.168.1.1
-        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "loopback"),  # Teredo whose client is 127.0.0.1
+        ("127.0.0.1", "a loopback"),
+        ("::1", "a loopback"),
+        ("10.1.2.3", "a private"),
+        ("172.16.0.1", "a private"),
+        ("192.168.1.1", "a private"),
+        ("fd12::1", "a private"),
+        ("169.254.169.254", "a cloud metadata"),
+        ("fd00:ec2::254", "a cloud metadata"),
+        ("169.254.10.1", "a link-local"),
+        ("fe80::1", "a link-local"),
+        ("224.0.0.1", "a multicast"),
+        ("ff02::1", "a multicast"),
+        ("0.0.0.0", "an unspecified"),
+        ("::", "an unspecified"),
+        ("100.64.1.1", "a shared (CGNAT)"),
+        ("::ffff:127.0.0.1", "a loopback"),
+        ("240.0.0.1", "a private"),
+        ("255.255.255.255", "a private"),
+        ("2001:db8::1", "a private"),  # documentation prefix
+        ("100::1", "a private"),  # discard-only prefix
+        ("4000::1", "a reserved"),  # IETF-reserved IPv6 space
+        ("e000::1", "a reserved"),
+        ("2002:7f00:1::", "a loopback (inside 2002:7f00:1::)"),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", "a cloud metadata (inside 2002:a9fe:a9fe::1)"),  # 6to4 of 169.254.169.254
+        ("2002:c0a8:101::", "a private (inside 2002:c0a8:101::)"),  # 6to4 of 192.168.1.1
+        # Teredo whose client is 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:80ff:fffe", "a loopback (inside 2001:0:4136:e378:8000:63bf:80ff:fffe)"),
     ],
 )
-def test_non_public_addresses_are_refused(address, words):
-    reason = refusal_reason(ipaddress.ip_address(address))
-    assert reason is not None and words in reason
+def test_non_public_addresses_are_refused(address, reason):
+    assert refusal_reason(ipaddress.ip_address(address)) == reason
 
 
 @pytest.mark.parametrize("address", ["8.8.8.8", "2606:4700:4700::1111", "93.184.216.34", "2002:808:808::1"])
@@ -288,3 +294,48 @@ async def test_ssrf_guard_strips_the_scope_id_from_resolved_addresses(monkeypatc
     target = await resolve_target("https://partner.example/hook", AllowList.from_setting("partner.example"))
     assert target.addresses == ("fe80::1",)
     assert target.port == 443
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ("", AllowList()),
+        (" , ,", AllowList()),
+        ("*", AllowList(any_address=True)),
+        (
+            "Partner.Example, 10.1.2.3/8 ,,[fd00::1], 192.168.7.7, *",
+            AllowList(
+                True,
+                frozenset({"partner.example"}),
+                (
+                    ipaddress.ip_network("10.0.0.0/8"),  # host bits are dropped, not refused
+                    ipaddress.ip_network("fd00::1/128"),  # brackets around an IPv6 literal are removed
+                    ipaddress.ip_network("192.168.7.7/32"),
+                ),
+            ),
+        ),
+        ("a.example,b.example", AllowList(False, frozenset({"a.example", "b.example"}), ())),
+        ("a.example b.example", AllowList(False, frozenset({"a.example b.example"}), ())),  # commas separate
+    ],
+)
+def test_allow_list_setting_is_parsed_item_by_item(setting, expected):
+    assert AllowList.from_setting(setting) == expected
+
+
+async def test_ssrf_guard_answers_the_checked_parts_of_the_url(monkeypatch):
+    url = "https://93.184.216.34:8443/hook?x=1"
+    assert await resolve_target(url, AllowList()) == ResolvedTarget(
+        url, "https", "93.184.216.34", 8443, ("93.184.216.34",)
+    )
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(
+        loop, "getaddrinfo", _resolver("93.184.216.34", "2606:4700:4700::1111", "93.184.216.34")
+    )
+    target = await resolve_target("http://Partner.Example/hook", AllowList())
+    assert target == ResolvedTarget(
+        "http://Partner.Example/hook",
+        "http",
+        "partner.example",
+        80,
+        ("93.184.216.34", "2606:4700:4700::1111"),
+    )

@@ -193,3 +193,57 @@ def test_length_prefix_one_past_the_message_is_refused() -> None:
     plain = b"r" * 16 + (4).to_bytes(4, "big") + b"abc"  # 23 bytes, pad 9
     error = refusal(box, raw_encrypt(plain + bytes([9]) * 9))
     assert (error.code, str(error)) == (-40007, "length prefix exceeds the message")
+
+
+def padding_of(encrypted: str, key_text: str = AES_KEY) -> int:
+    key = base64.b64decode(key_text + "=")
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = decryptor.update(base64.b64decode(encrypted)) + decryptor.finalize()
+    return plain[-1]
+
+
+@pytest.mark.parametrize(("size", "pad"), [(34, 1), (35, 32), (33, 2)])
+def test_one_byte_and_full_block_padding_round_trip(size: int, pad: int) -> None:
+    # 16 random + 4 length + message + 9 bytes of owner: 34 bytes of message make 63, one pad byte.
+    box = CallbackCrypto(TOKEN, AES_KEY, OWNER)
+    encrypted = box.encrypt("x" * size, random16=b"r" * 16)
+    assert padding_of(encrypted) == pad
+    assert box.decrypt(encrypted) == "x" * size
+
+
+def test_ciphertext_with_non_base64_characters_is_refused_not_cleaned() -> None:
+    box = CallbackCrypto(TOKEN, AES_KEY, OWNER)
+    good = box.encrypt("hello", random16=b"r" * 16)
+    error = refusal(box, good[:8] + "!" + good[8:])  # would decode to the same bytes if "!" were dropped
+    assert (error.code, str(error)) == (-40007, "encrypt is not base64")
+
+
+def test_docusign_signature_with_non_base64_characters_is_skipped_not_cleaned() -> None:
+    sig = docusign_signature("k", BODY)
+    with pytest.raises(SignatureInvalid, match="no valid X-DocuSign-Signature-N header"):
+        verify_docusign({"x-docusign-signature-1": sig[:4] + "*" + sig[4:]}, BODY, keys=["k"])
+
+
+def test_generated_secret_is_32_random_bytes_by_default() -> None:
+    secret = generate_standard_webhook_secret()
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) == 32
+
+
+def test_ed25519_keys_without_base64_padding_are_accepted() -> None:
+    secret_key, public_key = generate_ed25519_keypair()  # 32 bytes: 43 characters and one "="
+    assert secret_key.endswith("=") and public_key.endswith("=")
+    bare_secret, bare_public = secret_key.rstrip("="), public_key.rstrip("=")
+    signature = sign_standard_webhook_v1a(bare_secret, "msg_1", TS, BODY)
+    assert signature == sign_standard_webhook_v1a(secret_key, "msg_1", TS, BODY)
+    found = verify_standard_webhook(headers(signature), BODY, now=NOW, public_keys=[bare_public])
+    assert found.msg_id == "msg_1"
+
+
+def test_ed25519_keys_with_non_base64_characters_are_a_config_error() -> None:
+    secret_key, public_key = generate_ed25519_keypair()
+    garbled_public = public_key[:10] + "!" + public_key[10:]
+    with pytest.raises(ValueError, match="an ed25519 public key is 'whpk_' followed by base64"):
+        verify_standard_webhook(headers(BOGUS_V1A), BODY, now=NOW, public_keys=[garbled_public])
+    with pytest.raises(ValueError, match="an ed25519 secret key is 'whsk_' followed by base64"):
+        sign_standard_webhook_v1a(secret_key[:10] + "!" + secret_key[10:], "msg_1", TS, BODY)
