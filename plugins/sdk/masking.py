@@ -171,10 +171,10 @@ class Masker:
         patterns: Iterable[str | re.Pattern[str]] = (),
         body_limit: int = DEFAULT_BODY_LIMIT,
     ) -> None:
-        self.patterns = tuple(p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns)
-        # Longest first, so a secret containing another is replaced whole.
-        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
-        # Raw and URL-encoded forms, computed once: masking runs on every attempt's hot path.
+        self.patterns = tuple(re.compile(p) for p in patterns)  # a compiled pattern comes back as is
+        self.secrets = frozenset(s for s in secrets if s)
+        # Raw and URL-encoded forms, computed once: masking runs on every attempt's hot path. Longest
+        # first, so a secret containing another is replaced whole.
         variants = {v for s in self.secrets for v in (s, quote(s, safe=""), quote_plus(s))}
         self._variants = tuple(sorted(variants, key=len, reverse=True))
         self.fields = frozenset(f.lower() for f in fields)
@@ -184,7 +184,9 @@ class Masker:
         self._key_hint = _SENSITIVE_NAME
         self._declared_in_text: tuple[re.Pattern[str], ...] = ()
         if self.fields:
-            names = "|".join(sorted(map(re.escape, self.fields), key=len, reverse=True))
+            # Each name is followed by a quote or "=" in the patterns, so the alternation needs no
+            # longest-first order; sorted only to make the pattern the same every run.
+            names = "|".join(sorted(map(re.escape, self.fields)))
             self._key_hint = re.compile(f"{_SENSITIVE_NAME.pattern}|{names}", re.IGNORECASE)
             # Fallbacks for text that is not JSON (truncated, or JSON inside a JSON string) and for
             # URLs inside free text (httpx's request log line).
