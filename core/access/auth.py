@@ -56,14 +56,9 @@ class TokenPair:
     user: User
 
 
-def _anonymous(name: str, request: Actor | None) -> Actor:
-    return Actor(
-        kind=ActorKind.USER,
-        id=None,
-        name=name[:100] or "?",
-        request_id=request.request_id if request else None,
-        client_addr=request.client_addr if request else None,
-    )
+def _anonymous(name: str) -> Actor:
+    # ``name`` is already cut to 100 characters; the caller tags the actor with the request.
+    return Actor(kind=ActorKind.USER, id=None, name=name or "?")
 
 
 async def sign_in(
@@ -100,7 +95,7 @@ async def sign_in(
         locked = throttle.failures >= policy.max_failures
         if locked:
             throttle.locked_until = now + timedelta(minutes=policy.lock_minutes)
-        actor = await user_actor(session, user) if user is not None else _anonymous(name, origin)
+        actor = await user_actor(session, user) if user is not None else _anonymous(name)
         if origin is not None:
             actor = actor.at(request_id=origin.request_id, client_addr=origin.client_addr)
         await audit.record(
