@@ -315,6 +315,10 @@ async def test_ssrf_guard_strips_the_scope_id_from_resolved_addresses(monkeypatc
             ),
         ),
         ("a.example,b.example", AllowList(False, frozenset({"a.example", "b.example"}), ())),
+        (
+            "a.example, *, 10.0.0.0/8",
+            AllowList(True, frozenset({"a.example"}), (ipaddress.ip_network("10.0.0.0/8"),)),
+        ),
         ("a.example b.example", AllowList(False, frozenset({"a.example b.example"}), ())),  # commas separate
     ],
 )

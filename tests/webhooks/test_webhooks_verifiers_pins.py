@@ -14,6 +14,9 @@ from plugins.sdk import (
     CallbackCrypto,
     CallbackCryptoError,
     SignatureInvalid,
+    Undecryptable,
+    Unparsable,
+    WebhookRejected,
     docusign_signature,
     generate_ed25519_keypair,
     generate_standard_webhook_secret,
@@ -247,3 +250,13 @@ def test_ed25519_keys_with_non_base64_characters_are_a_config_error() -> None:
         verify_standard_webhook(headers(BOGUS_V1A), BODY, now=NOW, public_keys=[garbled_public])
     with pytest.raises(ValueError, match="an ed25519 secret key is 'whsk_' followed by base64"):
         sign_standard_webhook_v1a(secret_key[:10] + "!" + secret_key[10:], "msg_1", TS, BODY)
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [(-40001, SignatureInvalid), (-40002, Unparsable), (-40005, Undecryptable), (-40007, Undecryptable)],
+)
+def test_rejection_keeps_the_message_for_the_problem_detail(code: int, kind: type[WebhookRejected]) -> None:
+    rejection = CallbackCryptoError("owner key (corpId/appKey) does not match", code).rejection()
+    assert type(rejection) is kind
+    assert str(rejection) == "owner key (corpId/appKey) does not match"

@@ -111,7 +111,11 @@ TARGETS: tuple[Target, ...] = (
     Target(
         "pii-types",
         "core/pii/types.py",
-        ("tests/core/pii/test_pii_keyring.py", "tests/core/pii/test_pii_sealed_types.py"),
+        (
+            "tests/core/pii/test_pii_keyring.py",
+            "tests/core/pii/test_pii_sealed_types.py",
+            "tests/core/pii/test_pii_masking.py",
+        ),
     ),
     Target("audit-chain", "core/audit/chain.py", ("tests/core/audit/test_audit_chain.py",)),
     Target("audit-service", "core/audit/service.py", ("tests/core/audit/test_audit_chain.py",)),

@@ -57,7 +57,8 @@ def test_names_keep_the_surname_or_initials(value: str, masked: str) -> None:
     ("value", "masked"),
     [
         ("北京市朝阳区建国路88号", "北京市朝****"),  # 12 characters: the first third
-        ("北京市朝阳区建国路88号院3号楼2单元", "北京市朝阳区****"),  # never more than 6
+        ("北京市朝阳区建国路88号院3号楼2单元", "北京市朝阳区****"),  # 19 characters: 6
+        ("广东省深圳市南山区科技园南区高新南七道18号", "广东省深圳市****"),  # 22: still never more than 6
         ("上海市", "上****"),
         ("ab", "****"),
         ("", "****"),

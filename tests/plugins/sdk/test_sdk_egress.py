@@ -8,13 +8,18 @@ import pytest
 from plugins.sdk import EgressDenied
 from plugins.sdk.egress import EgressPolicy, host_of
 
-POLICY = EgressPolicy(["api.demo.test", "*.cdn.demo.test", "Other.Test."], name="demo/main")
+
+def demo_policy() -> EgressPolicy:
+    # Built in each test, not at import: a policy made before the code under test changes would
+    # not show the change (mutation testing imports test modules once).
+    return EgressPolicy(["api.demo.test", "*.cdn.demo.test", "Other.Test."], name="demo/main")
 
 
 def test_hosts_are_split_into_exact_names_and_wildcard_suffixes_normalised() -> None:
-    assert POLICY.exact == frozenset({"api.demo.test", "other.test"})
-    assert POLICY.suffixes == (".cdn.demo.test",)
-    assert (POLICY.name, POLICY.allow_insecure_http) == ("demo/main", False)
+    policy = demo_policy()
+    assert policy.exact == frozenset({"api.demo.test", "other.test"})
+    assert policy.suffixes == (".cdn.demo.test",)
+    assert (policy.name, policy.allow_insecure_http) == ("demo/main", False)
 
 
 @pytest.mark.parametrize(
@@ -31,7 +36,7 @@ def test_hosts_are_split_into_exact_names_and_wildcard_suffixes_normalised() -> 
     ],
 )
 def test_allowed_hosts(host: str) -> None:
-    assert POLICY.allows(host) is True
+    assert demo_policy().allows(host) is True
 
 
 @pytest.mark.parametrize(
@@ -48,7 +53,7 @@ def test_allowed_hosts(host: str) -> None:
     ],
 )
 def test_refused_hosts(host: str) -> None:
-    assert POLICY.allows(host) is False
+    assert demo_policy().allows(host) is False
 
 
 def test_an_empty_entry_allows_nothing() -> None:
@@ -82,17 +87,17 @@ def denied(policy: EgressPolicy, url: str, **kw: str) -> EgressDenied:
 
 
 def test_allowed_https_url_passes() -> None:
-    POLICY.check(httpx.URL("https://files.cdn.demo.test/a.pdf"), connector="demo", operation="file")
+    demo_policy().check(httpx.URL("https://files.cdn.demo.test/a.pdf"), connector="demo", operation="file")
 
 
 def test_other_scheme_is_refused_naming_it() -> None:
-    error = denied(POLICY, "ftp://api.demo.test/x", connector="demo", operation="upload")
+    error = denied(demo_policy(), "ftp://api.demo.test/x", connector="demo", operation="upload")
     assert str(error) == "demo/main upload: scheme 'ftp' is not allowed"
     assert error.connector == "demo"
 
 
 def test_plain_http_to_a_remote_host_is_refused_by_default() -> None:
-    error = denied(POLICY, "http://api.demo.test/x", connector="demo", operation="fetch")
+    error = denied(demo_policy(), "http://api.demo.test/x", connector="demo", operation="fetch")
     assert str(error) == (
         "demo/main fetch: plain http:// to 'api.demo.test' would send credentials in clear "
         "(set allow_insecure_http on the instance to allow it); nothing was sent"
@@ -115,7 +120,7 @@ def test_plain_http_is_allowed_to_a_listed_host_when_the_instance_allows_it() ->
 
 
 def test_unlisted_host_is_refused_naming_the_declared_hosts() -> None:
-    error = denied(POLICY, "https://evil.test/x", connector="demo", operation="fetch")
+    error = denied(demo_policy(), "https://evil.test/x", connector="demo", operation="fetch")
     assert str(error) == (
         "demo/main fetch: host 'evil.test' is not on the egress allow-list "
         "(declared: api.demo.test, other.test); nothing was sent"

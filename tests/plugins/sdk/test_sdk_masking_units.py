@@ -128,6 +128,11 @@ def test_call_values_json_escaped_variant_covers_quotes_and_backslashes() -> Non
     assert Masker().text('{"echo": "pa\\"ss"}', values) == '{"echo": "***"}'
 
 
+def test_call_values_cover_both_url_encodings_and_dicts_inside_lists() -> None:
+    values = Masker().call_values([], None, {"items": [{"token": "a/b c"}, {"page": "12"}]})
+    assert set(values) == {"a/b c", "a%2Fb%20c", "a%2Fb+c"}
+
+
 def test_call_values_variants_are_exactly_raw_url_and_json_forms() -> None:
     # Nothing else: a variant of "null" or a shorter slice would mask unrelated text.
     values = Masker().call_values([], None, {"token": "abc123"})
