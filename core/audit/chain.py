@@ -63,7 +63,7 @@ def to_json(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``value`` as plain JSON data (PII masked, decimals and times as text), ready to store and hash."""
     if value is None:
         return None
-    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=_plain, ensure_ascii=False))
+    result: dict[str, Any] = json.loads(json.dumps(dict(value), default=_plain))
     return result
 
 
@@ -86,19 +86,15 @@ class ChainBreak:
 
 
 async def _entries(session: AsyncSession, batch: int) -> AsyncIterator[AuditEntry]:
-    last = -1
-    while True:
-        rows = (
-            await session.scalars(
-                select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
-            )
-        ).all()
-        if not rows:
-            return
+    # Every row, the first batch with no lower bound: a row slipped in below seq 1 is walked too.
+    first = select(AuditEntry).order_by(AuditEntry.seq).limit(batch)
+    rows = (await session.scalars(first)).all()
+    while rows:
         for row in rows:
             yield row
         last = rows[-1].seq
         session.expunge_all()
+        rows = (await session.scalars(first.where(AuditEntry.seq > last))).all()
 
 
 async def verify_chain(session: AsyncSession, *, batch: int = 1000) -> tuple[int, ChainBreak | None]:
@@ -106,11 +102,11 @@ async def verify_chain(session: AsyncSession, *, batch: int = 1000) -> tuple[int
     expected_seq, previous, count = 1, GENESIS, 0
     async for entry in _entries(session, batch):
         values = {name: getattr(entry, name) for name in HASHED_COLUMNS}
-        if entry.seq != expected_seq:
-            if entry.seq > expected_seq:
-                reason = f"entries {expected_seq}–{entry.seq - 1} are missing (deleted)"
-                return count, ChainBreak(expected_seq, reason)
+        if entry.seq < expected_seq:
             return count, ChainBreak(entry.seq, "sequence out of order")
+        if entry.seq > expected_seq:
+            reason = f"entries {expected_seq}–{entry.seq - 1} are missing (deleted)"
+            return count, ChainBreak(expected_seq, reason)
         if entry.prev_hash != previous:
             return count, ChainBreak(entry.seq, "does not link to the entry before it (inserted or changed)")
         if entry_hash(values) != entry.hash:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -10,6 +15,7 @@ from sqlalchemy import delete, func, select, text, update
 from core import audit
 from core.access import Actor
 from core.audit import AuditEntry, AuditHead, verify_chain
+from core.audit.chain import GENESIS, HASHED_COLUMNS, ChainBreak, entry_hash, to_json
 from core.pii import PII
 
 
@@ -142,3 +148,153 @@ async def test_concurrent_writers_keep_one_linear_chain(session_factory):
     assert broken is None and count == 30
     async with session_factory() as session:
         assert await session.scalar(select(func.count(func.distinct(AuditEntry.prev_hash)))) == 30
+
+
+@pytest.fixture
+def shanghai_local_time(monkeypatch):
+    """The server's local zone is not UTC: nothing hashed or stored may depend on it."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+class Opaque:
+    def __str__(self) -> str:
+        return "opaque-thing"
+
+
+def test_to_json_turns_values_into_plain_json_data(shanghai_local_time):
+    when = datetime(2026, 3, 1, 12, 0, tzinfo=timezone(timedelta(hours=8)))
+    assert to_json(
+        {
+            "when": when,
+            "amount": Decimal("1.50"),
+            "blob": b"abc",
+            "tags": {"b", "a"},
+            "kinds": frozenset({"y", "x"}),
+            "mobile": PII("mobile", "13812345678"),
+            "thing": Opaque(),
+            "note": "改",
+            "n": 3,
+        }
+    ) == {
+        "when": "2026-03-01T04:00:00+00:00",
+        "amount": "1.50",
+        "blob": "<3 bytes>",
+        "tags": ["a", "b"],
+        "kinds": ["x", "y"],
+        "mobile": "138****5678",
+        "thing": "opaque-thing",
+        "note": "改",
+        "n": 3,
+    }
+    assert to_json(None) is None
+
+
+def test_entry_hash_is_sha256_of_sorted_compact_utf8_json_with_at_in_utc(shanghai_local_time):
+    values = {name: None for name in HASHED_COLUMNS}
+    values.update(
+        seq=7,
+        id="e7",
+        at=datetime(2026, 3, 1, 12, 0, 0, 5, tzinfo=timezone(timedelta(hours=8))),
+        actor="user:li",
+        action="things.update",
+        target_type="thing",
+        target_id=Decimal("12.5"),  # not JSON: hashed as its text
+        after={"note": "改"},
+        prev_hash=GENESIS,
+        not_hashed="x",
+    )
+    content = {name: values[name] for name in HASHED_COLUMNS}
+    content.update(at="2026-03-01T04:00:00.000005+00:00", target_id="12.5")
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert canonical.startswith('{"action":"things.update","actor":"user:li","actor_branch_id":null')
+    assert entry_hash(values) == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    assert entry_hash({**values, "at": "2026-03-01T04:00:00.000005+00:00"}) == entry_hash(values)
+
+
+async def test_the_after_state_is_recorded_too(session_factory):
+    await _write(session_factory, 1)
+    async with session_factory() as session:
+        entry = await session.scalar(select(AuditEntry))
+    assert entry.after == {"amount": "0.00", "note": "改"}
+
+
+async def test_the_chain_is_walked_in_batches(session_factory):
+    await _write(session_factory, 5)
+    async with session_factory() as session:
+        assert await verify_chain(session, batch=2) == (5, None)
+        assert await verify_chain(session, batch=1) == (5, None)
+
+
+async def test_an_empty_log_without_a_head_row_verifies(session_factory):
+    async with session_factory() as session, session.begin():
+        await session.execute(delete(AuditHead))
+    assert await _verify(session_factory) == (0, None)
+
+
+async def test_entries_without_a_head_row_are_a_break_at_the_first(session_factory):
+    await _write(session_factory, 2)
+    async with session_factory() as session, session.begin():
+        await session.execute(delete(AuditHead))
+    assert await _verify(session_factory) == (
+        2,
+        ChainBreak(1, "the chain's head does not name its last entry"),
+    )
+
+
+async def test_a_head_naming_another_hash_is_a_break_after_the_last_entry(session_factory):
+    await _write(session_factory, 5)
+    async with session_factory() as session, session.begin():
+        await session.execute(update(AuditHead).values(hash="3" * 64))
+    assert await _verify(session_factory) == (
+        5,
+        ChainBreak(6, "the chain's head does not name its last entry"),
+    )
+
+
+async def test_a_head_behind_the_last_entry_is_a_break_after_its_seq(session_factory):
+    await _write(session_factory, 5)
+    async with session_factory() as session, session.begin():
+        await session.execute(update(AuditHead).values(seq=3))
+    assert await _verify(session_factory) == (
+        5,
+        ChainBreak(4, "the chain's head does not name its last entry"),
+    )
+
+
+async def test_breaks_name_the_exact_entries_and_reason(session_factory):
+    await _write(session_factory, 6)
+    async with session_factory() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq.in_([2, 3])))
+    assert await _verify(session_factory) == (1, ChainBreak(2, "entries 2–3 are missing (deleted)"))
+    async with session_factory() as session, session.begin():
+        await session.execute(delete(AuditEntry).where(AuditEntry.seq > 3))
+    assert await _verify(session_factory) == (1, ChainBreak(2, "entries 2–6 are missing (deleted)"))
+
+
+async def test_a_changed_entry_is_named_with_the_reason(session_factory, engine):
+    await _write(session_factory, 3)
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE audit_log SET target_id = 'tx' WHERE seq = 2"))
+    assert await _verify(session_factory) == (
+        1,
+        ChainBreak(2, "its content does not match its hash (changed)"),
+    )
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE audit_log SET prev_hash = '" + "1" * 64 + "' WHERE seq = 2"))
+    reason = "does not link to the entry before it (inserted or changed)"
+    assert await _verify(session_factory) == (1, ChainBreak(2, reason))
+
+
+@pytest.mark.parametrize("seq", [0, -4])
+async def test_a_row_slipped_in_below_the_start_is_found(session_factory, seq):
+    await _write(session_factory, 2)
+    async with session_factory() as session, session.begin():
+        first = await session.scalar(select(AuditEntry).where(AuditEntry.seq == 1))
+        values = {name: getattr(first, name) for name in HASHED_COLUMNS}
+        values.update(seq=seq, id=f"forged{seq}")
+        session.add(AuditEntry(**values, hash=entry_hash(values)))
+    assert await _verify(session_factory) == (0, ChainBreak(seq, "sequence out of order"))
