@@ -7,13 +7,18 @@ leads, applications and loans will have. Lists, reads, searches and counts all g
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import MappingProxyType
+
 import pytest
 from sqlalchemy import Column, ForeignKey, MetaData, String, Table, func, select, text
+from sqlalchemy.dialects import sqlite
 
 from core import pii
-from core.access import Actor, Branch, scoped
+from core.access import Actor, ActorKind, Branch, Scope, scoped
 from core.access import service as access
 from core.access.repository import user_actor, user_by_name
+from core.access.scopes import scope_clause
 from core.pii import PII, Sealed, blind_index
 from core.pii.rotation import rotate_keys
 
@@ -139,3 +144,58 @@ async def test_keys_rotate_in_batches_and_a_rerun_finds_nothing_left(session_fac
         pii.install(old)
     assert first == {"test_scoped_notes.mobile": 4} and again == {"test_scoped_notes.mobile": 0}
     assert kids == {"rot2"} and value.reveal() == "13800000004"
+
+
+def _with_scope(actor, scope):
+    return replace(actor, grants=MappingProxyType({"customers.read": scope}))
+
+
+async def test_team_scope_reaches_the_callers_own_branch_node_only(session_factory, org):
+    async with session_factory() as session:
+        seen = {
+            name: sorted(
+                (await session.scalars(_q(select(notes.c.id), _with_scope(org[name], Scope.TEAM)))).all()
+            )
+            for name in ("li", "zhao", "chen")
+        }
+    # li and wang sit in SH01; chen's node is EAST, above SH01, which TEAM does not reach.
+    assert seen == {"li": ["n0", "n1", "n2"], "zhao": ["n3"], "chen": []}
+
+
+@pytest.mark.parametrize("scope", [Scope.OWN, Scope.TEAM, Scope.BRANCH])
+def test_a_caller_without_an_id_or_a_branch_reaches_nothing_at_narrow_scopes(scope):
+    nobody = Actor(
+        kind=ActorKind.TOKEN, id=None, name="x", grants=MappingProxyType({"customers.read": scope})
+    )
+    clause = scope_clause(nobody, "customers.read", owner=notes.c.owner_id, branch=notes.c.branch_id)
+    assert str(clause.compile(dialect=sqlite.dialect())) == "0"  # false, not "owner_id IS NULL"
+
+
+async def test_branch_scope_matches_the_path_prefix_literally(session_factory, org, engine):
+    # Real paths are made of ids; a path holding LIKE's wildcards must still match only itself.
+    async with session_factory() as session, session.begin():
+        session.add_all(
+            [
+                Branch(id="b_1", code="W1", name="W1", parent_id=None, path="/b_1/"),
+                Branch(id="bx1", code="W2", name="W2", parent_id=None, path="/bx1/"),
+                Branch(id="b%2", code="W3", name="W3", parent_id=None, path="/b%2/"),
+                Branch(id="bxx2", code="W4", name="W4", parent_id=None, path="/bxx2/"),
+            ]
+        )
+        await session.execute(
+            notes.insert(),
+            [
+                {"id": f"w{i}", "owner_id": "o", "branch_id": b, "mobile": PII("mobile", "13800000009"),
+                 "mobile_index": "x"}
+                for i, b in enumerate(["b_1", "bx1", "b%2", "bxx2"])
+            ],
+        )  # fmt: skip
+    base = _with_scope(org["li"], Scope.BRANCH)
+    async with session_factory() as session:
+        seen = {
+            path: sorted(
+                (await session.scalars(_q(select(notes.c.id), replace(base, branch_path=path)))).all()
+            )
+            for path in ("/b_1/", "/b%2/")
+        }
+    assert seen == {"/b_1/": ["w0"], "/b%2/": ["w2"]}

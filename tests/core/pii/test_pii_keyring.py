@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import os
 
 import pytest
 
-from core.pii import PII, KeyRing, KeyRingError, load_or_create_key_file, mask, normalise
+from core.pii import PII, KeyRing, KeyRingError, current, install, load_or_create_key_file, mask, normalise
 from core.pii.keyring import add_key_to_file
 
 
@@ -107,3 +110,91 @@ def test_settings_form_is_checked_with_a_message_naming_the_variable():
         KeyRing.from_setting("k1:AAAA", good)
     with pytest.raises(KeyRingError, match="distinct"):
         KeyRing([("k1", os.urandom(32)), ("k1", os.urandom(32))], os.urandom(32))
+
+
+def test_key_file_keys_get_the_next_free_number(tmp_path):
+    path = tmp_path / "pii.keys"
+    load_or_create_key_file(path)
+    assert add_key_to_file(path) == "k2"
+    data = json.loads(path.read_text())
+    data["keys"] = [[kid, key] for kid, key in data["keys"] if kid == "k2"] + [["k4", KeyRing.generate_key()]]
+    path.write_text(json.dumps(data))
+    assert add_key_to_file(path) == "k3"  # two keys taken: 3 is next, and free
+    assert add_key_to_file(path) == "k5"  # k4 is taken: the next free one
+    assert load_or_create_key_file(path).kids == ["k5", "k3", "k2", "k4"]
+    assert oct(path.stat().st_mode & 0o777) == "0o600"  # the rewritten file is private too
+
+
+def test_key_file_is_made_in_missing_directories_and_its_place_is_logged(tmp_path, caplog):
+    path = tmp_path / "var" / "secrets" / "pii.keys"
+    with caplog.at_level("WARNING", logger="core.pii.keyring"):
+        made = load_or_create_key_file(path)
+    assert made.kids == ["k1"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"generated PII keys at {path}; back the file up, or set LENDHUB_PII_KEYS"
+    ]
+    caplog.clear()
+    assert load_or_create_key_file(path).kids == ["k1"]
+    assert caplog.records == []  # an existing file is read, not remade
+
+
+def test_generated_keys_are_32_random_bytes_base64_without_padding():
+    key = KeyRing.generate_key()
+    assert len(key) == 43 and "=" not in key
+    assert len(base64.urlsafe_b64decode(key + "=")) == 32
+    assert KeyRing.generate_key() != key
+
+
+def test_fingerprints_are_hmacs_of_the_label_under_each_key():
+    keys = ring("k2", "k1")
+    expected = [
+        hmac.new(kid.encode().ljust(32, b"x"), b"lendhub-keyprint", hashlib.sha256).hexdigest()
+        for kid in ("k2", "k1")
+    ]
+    assert keys.fingerprints("lendhub-keyprint") == expected
+    assert keys.index_fingerprint("lendhub-keyprint") == (
+        hmac.new(b"i" * 32, b"lendhub-keyprint", hashlib.sha256).hexdigest()
+    )
+
+
+def test_blind_index_is_an_hmac_over_class_nul_value():
+    expected = hmac.new(b"i" * 32, b"mobile\x0013812345678", hashlib.sha256).hexdigest()
+    assert ring("k1").blind_index("mobile", "13812345678") == expected
+
+
+def test_kid_of_names_the_second_field_of_a_sealed_value_only():
+    assert KeyRing.kid_of("pii1:k7:AAAA") == "k7"
+    assert KeyRing.kid_of("pii1:k7:a:b") == "k7"
+    assert KeyRing.kid_of("pii2:k7:AAAA") is None
+    assert KeyRing.kid_of("13812345678") is None
+
+
+@pytest.mark.parametrize("forge", ["prefix", "empty body", "non-base64 character"])
+def test_forged_sealed_values_do_not_open(forge):
+    keys = ring("k1")
+    sealed = keys.seal(b"13812345678", "mobile")
+    prefix, kid, body = sealed.split(":")
+    forged = {
+        "prefix": f"pii2:{kid}:{body}",
+        "empty body": f"{prefix}:{kid}:",
+        "non-base64 character": f"{prefix}:{kid}:{body[:5]}!{body[5:]}",  # would decode the same if dropped
+    }[forge]
+    with pytest.raises(KeyRingError):
+        keys.open(forged, "mobile")
+
+
+def test_settings_name_the_position_of_an_entry_without_a_key_id():
+    good = KeyRing.generate_key()
+    with pytest.raises(KeyRingError, match=r"^LENDHUB_PII_KEYS entry 2 must be KID:BASE64KEY$"):
+        KeyRing.from_setting(f"k1:{good},{good}", good)
+
+
+def test_install_makes_the_ring_current():
+    before = current()
+    other = ring("k9")
+    try:
+        install(other)
+        assert current() is other
+    finally:
+        install(before)
+    assert current() is before
