@@ -96,7 +96,11 @@ TARGETS: tuple[Target, ...] = (
             "tests/plugins/sdk/test_sdk_masking_units.py",
         ),
     ),
-    Target("pii-masking", "core/pii/masking.py", ("tests/core/pii/test_pii_masking.py",)),
+    Target(
+        "pii-masking",
+        "core/pii/masking.py",
+        ("tests/core/pii/test_pii_masking.py", "tests/core/pii/test_pii_keyring.py"),
+    ),
     Target(
         "auth",
         "core/access/auth.py",
@@ -118,7 +122,11 @@ TARGETS: tuple[Target, ...] = (
         ),
     ),
     Target("audit-chain", "core/audit/chain.py", ("tests/core/audit/test_audit_chain.py",)),
-    Target("audit-service", "core/audit/service.py", ("tests/core/audit/test_audit_chain.py",)),
+    Target(
+        "audit-service",
+        "core/audit/service.py",
+        ("tests/core/audit/test_audit_chain.py", "tests/core/audit/test_audit_service.py"),
+    ),
 )
 
 # mutmut's exit-code verdicts (mutmut.stats.status_by_exit_code), folded into what the table shows.
