@@ -131,6 +131,8 @@ async def test_each_failure_counts_is_audited_and_answers_alike(
         name,
     )
     assert entry.after == {"failures": 1, "known_user": known}
+    # A known user's failure is filed under their id and branch (their audit trail shows it).
+    assert (entry.actor_id is not None, entry.actor_branch_id is not None) == (known, known)
     assert (entry.request_id, entry.client_addr) == ("req-1", "203.0.113.9")
 
 
