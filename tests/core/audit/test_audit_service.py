@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from core import audit
 from core.access import Actor, ActorKind, Scope
-from core.audit import AuditHead, verify_chain
+from core.audit import AuditEntry, AuditHead, verify_chain
 from core.audit.chain import GENESIS
 from core.audit.service import AuditQuery, changed_fields, query_audit
 
@@ -122,3 +122,52 @@ async def test_the_next_entry_follows_the_head_row(session_factory):
     assert entry.seq == 42
     async with session_factory() as session:
         assert await session.scalar(select(AuditHead.seq)) == 42
+
+
+async def _entries(session_factory) -> list[tuple[int, str | None]]:
+    async with session_factory() as session:
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.seq))).all()
+    return [(e.seq, e.target_id) for e in rows]
+
+
+async def test_a_batch_writes_its_entries_at_its_end_in_order_under_one_chain(session_factory):
+    actor = Actor.system("import")
+    async with session_factory() as session, session.begin():
+        await audit.record(session, actor, "things.touch", target_type="thing", target_id="before")
+    async with session_factory() as session, session.begin():
+        async with audit.batched(session):
+            for name in ("a", "b", "c"):
+                pending = await audit.record(
+                    session, actor, "things.import", target_type="thing", target_id=name
+                )
+                assert pending.seq is None  # not chained until the batch ends
+            assert await session.scalar(select(AuditHead.seq)) == 1  # nothing written yet
+        assert await session.scalar(select(AuditHead.seq)) == 4
+    assert await _entries(session_factory) == [(1, "before"), (2, "a"), (3, "b"), (4, "c")]
+    async with session_factory() as session:
+        assert await verify_chain(session) == (4, None)
+
+
+async def test_a_batch_inside_a_batch_is_written_once_by_the_outer_one(session_factory):
+    actor = Actor.system("import")
+    async with session_factory() as session, session.begin(), audit.batched(session):
+        await audit.record(session, actor, "things.import", target_type="thing", target_id="outer")
+        async with audit.batched(session):
+            await audit.record(session, actor, "things.import", target_type="thing", target_id="inner")
+        assert await _entries(session_factory) == []  # the inner end writes nothing
+        await audit.record(session, actor, "things.import", target_type="thing", target_id="last")
+    assert await _entries(session_factory) == [(1, "outer"), (2, "inner"), (3, "last")]
+
+
+async def test_an_empty_batch_writes_nothing_and_a_failed_one_nothing_either(session_factory):
+    actor = Actor.system("import")
+    async with session_factory() as session, session.begin(), audit.batched(session):
+        pass
+    with pytest.raises(RuntimeError):
+        async with session_factory() as session, session.begin(), audit.batched(session):
+            await audit.record(session, actor, "things.import", target_type="thing", target_id="lost")
+            raise RuntimeError("the import failed")
+    assert await _entries(session_factory) == []
+    async with session_factory() as session, session.begin():
+        entry = await audit.record(session, actor, "things.touch", target_type="thing", target_id="after")
+        assert entry.seq == 1  # the failed batch left no pending entries behind in a new session
