@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from netsupport import free_port, wait_http
+from netsupport import free_port, free_port_block, wait_http
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -67,7 +67,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[s
     env["ADMIN_PASSWORD"] = ADMIN_PASSWORD
     run = {"cwd": home, "env": env, "check": True, "capture_output": True}
     subprocess.run(["lendhub", "db", "upgrade"], **run)  # type: ignore[call-overload]
-    sandbox_port, hub_port = free_port(), free_port()
+    sandbox_port, hub_port = free_port_block(200), free_port()
     config = home / "var" / "connectors.sandbox.yaml"
     subprocess.run(  # type: ignore[call-overload]
         ["lendhub", "sandbox", "--port", str(sandbox_port), "--write-config", str(config), "--dry-run"], **run
