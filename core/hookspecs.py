@@ -48,7 +48,7 @@ __all__ = [
 PROJECT_NAME = "lendhub"
 """The pluggy project name; must equal ``plugins.sdk.markers.PROJECT_NAME`` (core may not import it)."""
 
-HOOK_API_VERSION = "1.2"
+HOOK_API_VERSION = "1.3"
 """The hook API this host implements, ``MAJOR.MINOR``."""
 
 HOOK_API_ATTRIBUTE = "LENDHUB_HOOK_API"
@@ -62,9 +62,12 @@ REGISTRATION_HOOKS = (
     "register_commands",
     "register_routes",
     "register_permissions",
+    "register_flow_extensions",
 )
 EVENT_HOOKS = (
     "application_submitted",
+    "application_stage_entered",
+    "application_decision_made",
     "application_decided",
     "contract_signed",
     "loan_disbursed",
@@ -297,6 +300,44 @@ def register_permissions(register: Callable[[str, str], None]) -> None:
     """
 
 
+@hookspec
+def register_flow_extensions(register: Callable[[Any], None]) -> None:
+    """Register conditions and actions approval flows may name.
+
+    A condition (``core.flows.extensions.FlowCondition``) is a value flows read as
+    ``checks.<name>`` — a blacklist hit, a policy deviation — computed from the application's
+    condition values when a condition naming it is evaluated; keep it quick and free of I/O (a
+    value that needs a vendor call belongs in a risk signal). An action
+    (``core.flows.extensions.FlowAction``) is a step a stage runs when entered
+    (``on_enter: [<name>]``), in a worker, at least once: be idempotent on
+    ``(application_id, stage, round)``. A flow naming a condition or an action nobody registered
+    is refused when saved or published.
+
+    Args:
+        register: ``register(extension)`` adds one ``FlowCondition`` or ``FlowAction``. A
+            malformed name, one already taken, or any other object raises and quarantines the
+            plugin.
+
+    Returns:
+        Nothing; return values are ignored.
+
+    Calling convention:
+        Each implementation is called on its own, once, synchronously, at start-up. A failure
+        quarantines the plugin and rolls back its registrations.
+
+    Example:
+        from core.flows.extensions import FlowCondition
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def register_flow_extensions(register):
+            register(FlowCondition("staff_borrower", "the borrower is on the staff list",
+                                   lambda facts: facts["customer"].get("tags", []).count("staff") > 0))
+
+    Added in: hook API 1.3
+    """
+
+
 # ---------------------------------------------------------------------------------------------
 # Event hooks: every implementation called by a worker, from the outbox, at least once
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +369,69 @@ def application_submitted(event: DomainEvent) -> Awaitable[None] | None:
             await notify_team(event.subject_id, dedupe_key=str(event.id))
 
     Added in: hook API 1.0
+    """
+
+
+@hookspec
+def application_stage_entered(event: DomainEvent) -> Awaitable[None] | None:
+    """An application entered a stage of its approval flow.
+
+    Payload: ``application_id``, ``flow_key``, ``flow_version``, ``stage``, ``stage_name``,
+    ``kind``, ``round``, ``assignees`` (usernames asked; empty for a queue until claimed),
+    ``queue`` (usernames who may claim), ``cc`` (usernames to inform), ``due_at`` (ISO-8601 or
+    ``null``), ``escalated`` (true when entered because an authority limit or SLA escalated).
+
+    Args:
+        event: the domain event; ``event.type == "application_stage_entered"``, the subject is
+            the application.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        async def application_stage_entered(event):
+            for user in event.payload["assignees"]:
+                await push_todo(user, event.subject_id, key=str(event.id))
+
+    Added in: hook API 1.3
+    """
+
+
+@hookspec
+def application_decision_made(event: DomainEvent) -> Awaitable[None] | None:
+    """One person decided at a stage (approve, reject, return; a committee member's vote).
+
+    Payload: ``application_id``, ``stage``, ``round``, ``decision``, ``reason_codes``,
+    ``decided_by``, ``on_behalf_of`` (the delegator, or ``null``), ``dossier_hash`` (SHA-256 of
+    the case file the decision was made on), ``stage_outcome`` (``approved``, ``rejected``,
+    ``returned``, or ``null`` while the stage still waits for others).
+
+    Args:
+        event: the domain event; ``event.type == "application_decision_made"``, the subject is
+            the application.
+
+    Returns:
+        ``None``, or an awaitable the worker awaits.
+
+    Calling convention:
+        Every implementation is called by a worker from the outbox, at least once: be
+        idempotent on ``event.id``. One plugin raising does not stop the others.
+
+    Example:
+        from plugins.sdk import hookimpl
+
+        @hookimpl
+        def application_decision_made(event):
+            archive_opinion(event.subject_id, event.payload, key=str(event.id))
+
+    Added in: hook API 1.3
     """
 
 

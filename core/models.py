@@ -19,6 +19,15 @@ from core.call_log import CallLogEntry
 from core.customers.models import Customer, CustomerRelation
 from core.db import Base, JSONType, TimestampMixin, UTCDateTime, new_id
 from core.documents.models import Document
+from core.flows.models import (
+    AuthorityLimit,
+    Delegation,
+    FlowDecision,
+    FlowTask,
+    FlowVersion,
+    SignalValue,
+    StaffParty,
+)
 from core.forms.models import FormVersion
 from core.imports.models import ImportRejection, ImportRun
 from core.jobs.models import Job, JobStatus
@@ -45,13 +54,18 @@ __all__ = [
     "AssignmentRule",
     "AuditEntry",
     "AuditHead",
+    "AuthorityLimit",
     "Base",
     "Branch",
     "CallLogEntry",
     "ConnectorInstance",
     "Customer",
     "CustomerRelation",
+    "Delegation",
     "Document",
+    "FlowDecision",
+    "FlowTask",
+    "FlowVersion",
     "FollowUp",
     "FormVersion",
     "ImportRejection",
@@ -68,7 +82,9 @@ __all__ = [
     "RoleGrant",
     "Segment",
     "SegmentMember",
+    "SignalValue",
     "SlaPolicy",
+    "StaffParty",
     "User",
     "UserRole",
     "WebhookDelivery",

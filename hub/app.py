@@ -20,11 +20,13 @@ from .api.problems import install_problem_handlers
 from .api.routes import (
     access,
     applications,
+    approvals,
     audit,
     auth,
     connectors,
     customers,
     documents,
+    flows,
     follow_ups,
     health,
     imports,
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, *, host: PluginHost | None = No
     app.include_router(subscriptions.router)
     app.include_router(products.router)
     app.include_router(applications.router)
+    app.include_router(flows.router)
+    app.include_router(approvals.router)
     for registered in host.routers:
         app.include_router(registered.obj)
     install_openapi(app, open_paths={("POST", "/api/auth/token")})

@@ -13,6 +13,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.applications.expiry import register_expiry_job
+from core.flows.sla import register_flow_jobs
+from core.flows.versions import install_extensions
 from core.hookspecs import EVENT_HOOKS
 from core.imports.jobs import register_import_handlers
 from core.jobs.handlers import JobHandlers
@@ -37,6 +39,7 @@ class EventDeliveryFailed(Exception):
 def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
     """Every job kind this process can run, except outbound delivery (it needs the HTTP client)."""
     handlers = JobHandlers()
+    install_extensions(host.flow_extensions)  # the conditions and actions flows check and run
     register_inbox_handlers(
         handlers,
         host,
@@ -66,4 +69,5 @@ def build_job_handlers(host: PluginHost, settings: Settings) -> JobHandlers:
     register_segment_handlers(handlers)
     register_sla_handlers(handlers)
     register_expiry_job(handlers)
+    register_flow_jobs(handlers)
     return handlers

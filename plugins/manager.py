@@ -32,6 +32,7 @@ import pluggy
 from fastapi import APIRouter
 
 from core import hookspecs
+from core.flows.extensions import FlowExtensions
 from core.integrations.base import Capability, Connector
 from plugins.claims import SlugClaims
 from plugins.discovery import ENTRY_POINT_GROUP, SELF_DISTRIBUTION, installed_distributions
@@ -81,6 +82,7 @@ class PluginHost:
         commands: click commands by name.
         routers: FastAPI routers, in registration order.
         permissions: descriptions of plugin-registered permission codes, by code.
+        flow_extensions: conditions and actions plugins registered for approval flows.
         notes: host-level remarks, e.g. an allow-listed distribution that is not installed.
     """
 
@@ -94,6 +96,7 @@ class PluginHost:
         self.commands: dict[str, Registered[click.Command]] = {}
         self.routers: list[Registered[APIRouter]] = []
         self.permissions: dict[str, Registered[str]] = {}
+        self.flow_extensions = FlowExtensions()
         self.notes: list[str] = []
         self.claims = SlugClaims()
 
@@ -166,6 +169,7 @@ class PluginHost:
             "register_commands": staging.register_command,
             "register_routes": staging.register_router,
             "register_permissions": staging.register_permission,
+            "register_flow_extensions": staging.register_flow_extension,
         }
         others = [other for other in self.pm.get_plugins() if other is not plugin]
         for hook_name in hookspecs.REGISTRATION_HOOKS:
@@ -213,6 +217,8 @@ class PluginHost:
         self.routers += [Registered(record.name, router) for router in staging.routers]
         for code, description in staging.permissions.items():
             self.permissions[code] = Registered(record.name, description)
+        for extension in staging.flow_extensions:
+            self.flow_extensions.register(extension)
         record.connectors = list(staging.connectors)
         record.webhook_sources = list(staging.webhook_sources)
         record.commands = list(staging.commands)

@@ -15,6 +15,7 @@ import click
 from fastapi import APIRouter
 
 from core.access.permissions import BUILTIN_PERMISSIONS, CODE_PATTERN
+from core.flows.extensions import FlowAction, FlowCondition, FlowExtensions
 from core.integrations.base import Connector
 from plugins.claims import reserved_slug_problem
 from plugins.records import PluginRecord, RegistrationError
@@ -39,6 +40,7 @@ class Staging:
     commands: dict[str, click.Command] = field(default_factory=dict)
     routers: list[APIRouter] = field(default_factory=list)
     permissions: dict[str, str] = field(default_factory=dict)
+    flow_extensions: list[FlowCondition | FlowAction] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     contested: tuple[str, list[str]] | None = None  # a slug other plugins claimed too, and who
 
@@ -97,3 +99,17 @@ class Staging:
         if taken:
             self._refuse(f"permission {code!r} is already registered")
         self.permissions[code] = description.strip()
+
+    def register_flow_extension(self, extension: Any) -> None:
+        """``register_flow_extensions``: a well-named condition or action nobody registered yet."""
+        if not isinstance(extension, FlowCondition | FlowAction):
+            self._refuse(f"{extension!r} is neither a FlowCondition nor a FlowAction")
+        registered = self.host.flow_extensions
+        trial = FlowExtensions()
+        for earlier in (*registered.conditions.values(), *registered.actions.values(), *self.flow_extensions):
+            trial.register(earlier)
+        try:
+            trial.register(extension)
+        except (TypeError, ValueError) as exc:
+            self._refuse(str(exc))
+        self.flow_extensions.append(extension)

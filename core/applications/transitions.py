@@ -39,6 +39,8 @@ REASON_CODE = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
 _SUBMITTED_EVENT = "application_submitted"
 _DECIDED_EVENT = "application_decided"
 S = ApplicationStatus
+#: The review moves an approval flow makes; by hand only for products without a flow.
+_FLOW_MOVES = frozenset({S.IN_REVIEW, S.APPROVED, S.REJECTED, S.RETURNED})
 
 
 def _move_errors(
@@ -115,6 +117,7 @@ async def transition(
     reason_codes: Sequence[str] = (),
     *,
     gates: GateRegistry,
+    authorised: bool = False,
 ) -> Application:
     """Move ``application`` to status ``to``: the single door of every status change.
 
@@ -134,6 +137,10 @@ async def transition(
         reason: why (required to return it or to undo an approval).
         reason_codes: grounds as short codes (required to reject), for KPIs.
         gates: the gate kinds of this process (``hub.crm.APPLICATION_GATES``).
+        authorised: the approval engine has authorised the move by the flow's own rules (the
+            decider's seat, authority, maker-checker); the permission check is skipped. A
+            review move of an application whose product follows a flow is refused
+            (``applications.flow_governed``) unless authorised: the flow is the only way.
     """
     if to not in TRANSITIONS:
         raise Invalid(
@@ -150,13 +157,17 @@ async def transition(
     if to not in allowed_from(application.status):
         raise _refused(application, to)
     move = move_to(application.status, to)
-    await _check_permission(session, actor, application, move.permission)
+    if not authorised:
+        await _check_permission(session, actor, application, move.permission)
     errors = _move_errors(
         to, reason, reason_codes, reason_required=move.reason_required, codes_required=move.codes_required
     )
     if errors:
         raise Invalid("applications.transition_invalid", errors=errors, to=to)
     product = await product_by_id(session, application.product_id)
+    if not authorised and to in _FLOW_MOVES and (application.flow_key or product.flow_key):
+        flow = application.flow_key or product.flow_key or "-"
+        raise Conflict("applications.flow_governed", flow=flow, to=to)
     if to == S.SUBMITTED:
         ensure_active(product)
         await check_form(session, application, product)

@@ -56,6 +56,13 @@ EXPECTED = {
     "lead_sla_policies",
     "applications",
     "application_transitions",
+    "flow_versions",
+    "flow_tasks",
+    "flow_decisions",
+    "authority_limits",
+    "delegations",
+    "application_signals",
+    "staff_parties",
     "application_gates",
     "application_policy",
 }

@@ -28,6 +28,7 @@ from core.applications.repository import COUNT_CAP, SORTS, ApplicationQuery, get
 from core.applications.service import DraftChanges, change_status, create_draft, submit, update_draft
 from core.applications.states import allowed_from
 from core.errors import Invalid
+from core.flows.engine import start as start_flow
 from core.forms.models import FormVersion
 from core.products.models import Product
 from schemas.api.applications import (
@@ -242,7 +243,10 @@ async def submit_application(
     body: SubmitRequest | None = None,
     actor: Actor = require("applications.write"),
 ) -> ApplicationRead:
-    """Submit (or resubmit): the values are checked against the kept form version, then the gates."""
+    """Submit (or resubmit): the form is checked, then the gates; a product's flow then takes it into review.
+
+    A resubmitted (returned) application resumes at the stage it was returned from.
+    """
     application = await submit(
         session,
         actor,
@@ -250,6 +254,7 @@ async def submit_application(
         gates=APPLICATION_GATES,
         expected_version=body.version if body else None,
     )
+    await start_flow(session, application, gates=APPLICATION_GATES)  # a product with a flow: into review
     return await _one(session, application)
 
 
