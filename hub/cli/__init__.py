@@ -23,6 +23,7 @@ from . import (
     connector_new,
     connectors,
     db,
+    flows,
     grants,
     imports,
     plugins,
@@ -76,6 +77,7 @@ _BUILTIN_COMMANDS = (
     security.audit,
     security.keys,
     imports.import_group,
+    flows.flows,
 )
 webhooks.webhooks.add_command(webhook_subscriptions.subscriptions)
 for _command in (*_BUILTIN_COMMANDS, worker.make_worker_command(_handlers)):
