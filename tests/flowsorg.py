@@ -49,7 +49,7 @@ stages:
     name: 人工审核
     kind: single
     assignees: {role: reviewer, pick: round_robin}
-    sla: {hours: SLA_HOURS, escalate_to: {branch_manager: true}}
+    sla: {hours: SLA_HOURS, remind_before_hours: REMIND_HOURS, escalate_to: {branch_manager: true}}
     next: approved
 """
 
@@ -113,7 +113,9 @@ def product(code: str, low: str, high: str, flow: str) -> dict[str, Any]:
     }
 
 
-async def setup_flows(client: httpx.AsyncClient, runtime: Any, *, sla_hours: str = "24") -> dict[str, Any]:
+async def setup_flows(
+    client: httpx.AsyncClient, runtime: Any, *, sla_hours: str = "24", remind_hours: str = "4"
+) -> dict[str, Any]:
     """Everyone's headers, the three flows published, the products and a few customers."""
     await make_org(runtime)
     op = Actor.operator("test")
@@ -129,10 +131,26 @@ async def setup_flows(client: httpx.AsyncClient, runtime: Any, *, sla_hours: str
             ("risk", ["risk_manager"], "HQ"),
         ]:
             await access.add_user(session, op, username=name, password=PASSWORD, roles=roles, branch=branch)
-    names = ["li", "zhao", "chen", "zhou", "qin", "wu", "ma", "risk", "committee_a", "committee_b", "committee_c"]
+    names = [
+        "li",
+        "zhao",
+        "chen",
+        "zhou",
+        "qin",
+        "wu",
+        "ma",
+        "risk",
+        "committee_a",
+        "committee_b",
+        "committee_c",
+    ]
     h = {name: await bearer(client, name) for name in names}
     h["admin"] = await token_headers(runtime, "admin")
-    for source in (CONSUMER.replace("SLA_HOURS", sla_hours), BUSINESS, COMMITTEE):
+    for source in (
+        CONSUMER.replace("SLA_HOURS", sla_hours).replace("REMIND_HOURS", remind_hours),
+        BUSINESS,
+        COMMITTEE,
+    ):
         saved = await client.post("/api/flows", json={"source": source}, headers=h["risk"])
         assert saved.status_code == 201, saved.text
         key = saved.json()["key"]
@@ -149,8 +167,18 @@ async def setup_flows(client: httpx.AsyncClient, runtime: Any, *, sla_hours: str
         products[code] = made.json()["id"]
     limits = {
         "limits": [
-            {"subject_kind": "role", "subject": "approver", "product_code": "business", "max_exposure": "200000.00"},
-            {"subject_kind": "user", "subject": "wu", "product_code": "business", "max_exposure": "400000.00"},
+            {
+                "subject_kind": "role",
+                "subject": "approver",
+                "product_code": "business",
+                "max_exposure": "200000.00",
+            },
+            {
+                "subject_kind": "user",
+                "subject": "wu",
+                "product_code": "business",
+                "max_exposure": "400000.00",
+            },
         ]
     }
     put = await client.put("/api/authority-limits", json=limits, headers=h["risk"])
@@ -169,7 +197,12 @@ async def setup_flows(client: httpx.AsyncClient, runtime: Any, *, sla_hours: str
 
 
 async def submit(
-    client: httpx.AsyncClient, org: dict[str, Any], customer: str, product: str, amount: str, officer: str = "li"
+    client: httpx.AsyncClient,
+    org: dict[str, Any],
+    customer: str,
+    product: str,
+    amount: str,
+    officer: str = "li",
 ) -> dict[str, Any]:
     """Open and submit an application; the flow takes it from there."""
     h = org["h"][officer]
@@ -197,7 +230,9 @@ async def decide(
     )
 
 
-async def status_of(client: httpx.AsyncClient, org: dict[str, Any], application_id: str) -> tuple[str, str | None]:
+async def status_of(
+    client: httpx.AsyncClient, org: dict[str, Any], application_id: str
+) -> tuple[str, str | None]:
     """The application's status and stage, as the admin reads it."""
     read = await client.get(f"/api/applications/{application_id}", headers=org["h"]["admin"])
     assert read.status_code == 200, read.text

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.access import Actor, Role, User
+from core.access import Actor, ActorKind, Role, User
 from core.customers.models import Customer
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -164,18 +164,23 @@ async def create_delegation(
     Someone else's delegation needs ``flows.manage`` (an administrator covering a sudden absence).
     """
     if from_user is None:
-        if actor.id is None:
-            raise Invalid(
-                "approvals.invalid",
-                errors=[{"field": "from_user", "code": "approvals.user_unknown", "params": {}}],
-            )
-        giver = await session.get(User, actor.id)
-        assert giver is not None
+        giver = await session.get(User, actor.id) if actor.kind is ActorKind.USER and actor.id else None
+        if giver is None:  # a token or the operator delegates nothing of its own
+            raise Forbidden("approvals.people_only")
     else:
         giver = await _user(session, from_user, "from_user")
         if giver.id != actor.id and not actor.can("flows.manage"):
             raise Forbidden("auth.forbidden", permission="flows.manage")
     taker = await _user(session, to_user, "to_user")
+    try:
+        starts_at, ends_at = starts_at.astimezone(UTC), ends_at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Invalid(
+            "approvals.invalid",
+            errors=[
+                {"field": "starts_at", "code": "approvals.delegation_period", "params": {"max_days": 366}}
+            ],
+        ) from None
     errors = []
     if taker.id == giver.id:
         errors.append({"field": "to_user", "code": "approvals.delegate_self", "params": {}})

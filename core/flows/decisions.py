@@ -354,6 +354,8 @@ async def _record(
         at=now,
     )
     session.add(row)
+    if task.assignee_id is None:  # decided straight from the queue: the seat is the decider's
+        task.assignee_id, task.claimed_at = on_behalf or actor.id, now
     task.status, task.outcome, task.closed_at = "done", decision, now
     await session.flush()
     by = row.on_behalf_of or row.decided_by

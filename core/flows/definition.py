@@ -288,7 +288,7 @@ class _Checker:
                 self.add(f"{path}.users", "flows.users_duplicate")
             if bad or len(set(users)) != len(users):
                 return None
-        if manager not in (True, False):
+        if not isinstance(manager, bool):
             self.add(f"{path}.branch_manager", "flows.flag_not_boolean")
             return None
         if pick not in PICKS:
@@ -404,7 +404,7 @@ def _committee(
     if chair is not None and (assignees is None or chair not in assignees.users):
         checker.add(f"{at}.chair", "flows.chair_not_member")
     veto = raw.get("chair_veto", False)
-    if veto not in (True, False):
+    if not isinstance(veto, bool):
         checker.add(f"{at}.chair_veto", "flows.flag_not_boolean")
     elif veto and chair is None:
         checker.add(f"{at}.chair_veto", "flows.veto_needs_chair")
@@ -546,19 +546,25 @@ def _graph(checker: _Checker, start: str, stages: list[tuple[int, Stage]]) -> No
         if stage.id not in seen:
             checker.add(f"stages[{index}].id", "flows.stage_unreachable", stage=stage.id)
     # A cycle would let an application loop between stages forever: every path must reach the end.
+    # Self-edges are reported above (``flows.stage_loops``); the search names the stage closing a loop.
     state: dict[str, int] = {}
 
-    def cyclic(node: str) -> bool:
+    def closing(node: str) -> str | None:
         state[node] = 1
         for nxt in edges[node]:
-            if state.get(nxt) == 1 or (state.get(nxt) is None and cyclic(nxt)):
-                return True
+            if nxt == node:
+                continue
+            if state.get(nxt) == 1:
+                return node
+            if state.get(nxt) is None and (found := closing(nxt)) is not None:
+                return found
         state[node] = 2
-        return False
+        return None
 
-    for index, stage in stages:
-        if stage.id in seen and stage.id not in state and cyclic(stage.id):
-            checker.add(f"stages[{index}].next", "flows.cycle", stage=stage.id)
+    index_of = {stage.id: index for index, stage in stages}
+    for _, stage in stages:
+        if stage.id in seen and stage.id not in state and (culprit := closing(stage.id)) is not None:
+            checker.add(f"stages[{index_of[culprit]}].next", "flows.cycle", stage=culprit)
             break
 
 

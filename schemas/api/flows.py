@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from .applications import ReasonCode, Version
 
@@ -172,8 +172,8 @@ class DelegationCreate(BaseModel):
 
     to_user: Username
     from_user: Username | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 

@@ -45,7 +45,10 @@ async def _names(session: SessionDep, ids: set[str]) -> dict[str, str]:
     if not ids:
         return {}
     return dict(
-        {uid: name for uid, name in await session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+        {
+            uid: name
+            for uid, name in await session.execute(select(User.id, User.username).where(User.id.in_(ids)))
+        }
     )
 
 

@@ -7,9 +7,9 @@ reviewers and managers see flows, diagrams and dry runs; ``flows.manage`` change
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, Query, status
 from sqlalchemy import func, select
 
 from core.access import Actor
@@ -36,6 +36,8 @@ from ..security import require
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api", tags=["flows"])
+
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1, description="a version number")]
 
 
 def _version(row: FlowVersion, *, document: bool = False, created: bool | None = None) -> FlowVersionRead:
@@ -104,7 +106,7 @@ async def get_flow(key: str, session: SessionDep, actor: Actor = require("flows.
 
 @router.get("/flows/{key}/versions/{number}")
 async def get_flow_version(
-    key: str, number: int, session: SessionDep, actor: Actor = require("flows.read")
+    key: str, number: VersionNumber, session: SessionDep, actor: Actor = require("flows.read")
 ) -> FlowVersionRead:
     """One version with its document."""
     return _version(await version_of(session, key, number), document=True)
@@ -139,7 +141,10 @@ async def dry_run_flow(
 
 @router.get("/flows/{key}/diagram")
 async def flow_diagram(
-    key: str, session: SessionDep, version: int | None = None, actor: Actor = require("flows.read")
+    key: str,
+    session: SessionDep,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    actor: Actor = require("flows.read"),
 ) -> dict[str, Any]:
     """The flow as Mermaid ``flowchart`` text (the published version unless ``version`` is given)."""
     row = await _flow_version(session, key, version)

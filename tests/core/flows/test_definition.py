@@ -172,13 +172,12 @@ CASES = [
     (
         "cycle through a branch",
         stage(1, next=[{"when": "amount > 1", "to": "a"}, {"to": "approved"}]),
-        [("stages[0].next", "flows.cycle")],
+        [("stages[1].next", "flows.cycle")],  # the stage whose way out closes the loop
     ),
     (
         "stage leading to itself",
         stage(1, next="b"),
         [("stages[1].next", "flows.stage_loops")],
-        "definition.py also reports flows.cycle, at stages[0] (a stage outside the loop)",
     ),
     (
         "duplicate stage id",
@@ -260,7 +259,6 @@ CASES = [
         "veto as a number",
         committee(chair_veto=1),
         [("stages[1].chair_veto", "flows.flag_not_boolean")],
-        "definition.py tests `veto not in (True, False)`, and 1 == True: the veto is silently dropped",
     ),
     ("quorum a boolean", committee(quorum=True), [("stages[1].quorum", "flows.count_invalid")]),
     (
@@ -359,7 +357,6 @@ CASES = [
         "branch manager a number",
         stage(1, assignees={"branch_manager": 1}),
         [("stages[1].assignees.branch_manager", "flows.flag_not_boolean")],
-        "definition.py tests `manager not in (True, False)`, and 1 == True",
     ),
     (
         "unknown pick",

@@ -57,18 +57,31 @@ async def _holder(client, org, application_id: str) -> str:
 
 
 async def test_consumer_low_risk_is_approved_by_rule_and_medium_risk_goes_to_one_reviewer(hub):
-    client, runtime, org = hub
+    client, _runtime, org = hub
     low = await client.post(
         "/api/applications",
-        json={"customer_id": org["customers"]["a"], "product_id": org["products"]["consumer"], "amount": "30000.00", "term_months": 12},
+        json={
+            "customer_id": org["customers"]["a"],
+            "product_id": org["products"]["consumer"],
+            "amount": "30000.00",
+            "term_months": 12,
+        },
         headers=org["h"]["li"],
     )
     app_id = low.json()["id"]
     await _signal(client, org, app_id, risk_grade="low")
     sent = await client.post(f"/api/applications/{app_id}/submit", headers=org["h"]["li"])
     assert sent.status_code == 200, sent.text
-    assert (sent.json()["status"], sent.json()["stage"], sent.json()["flow_key"], sent.json()["flow_version"]) == (
-        "approved", "auto", "consumer", 1,
+    assert (
+        sent.json()["status"],
+        sent.json()["stage"],
+        sent.json()["flow_key"],
+        sent.json()["flow_version"],
+    ) == (
+        "approved",
+        "auto",
+        "consumer",
+        1,
     )
     # No signal yet: the rule cannot be judged, so a person decides (never a guess).
     medium = await submit(client, org, "b", "consumer", "40000.00")
@@ -85,7 +98,12 @@ async def test_consumer_low_risk_is_approved_by_rule_and_medium_risk_goes_to_one
     assert len(done.json()["dossier_hash"]) == 64
     high = await client.post(
         "/api/applications",
-        json={"customer_id": org["customers"]["b"], "product_id": org["products"]["consumer"], "amount": "20000.00", "term_months": 12},
+        json={
+            "customer_id": org["customers"]["b"],
+            "product_id": org["products"]["consumer"],
+            "amount": "20000.00",
+            "term_months": 12,
+        },
         headers=org["h"]["li"],
     )
     await _signal(client, org, high.json()["id"], risk_grade="high")
@@ -96,7 +114,7 @@ async def test_consumer_low_risk_is_approved_by_rule_and_medium_risk_goes_to_one
 
 
 async def test_business_two_stages_with_authority_limits_and_escalation(hub):
-    client, runtime, org = hub
+    client, _runtime, org = hub
     app = await submit(client, org, "a", "business", "300000.00")
     assert (app["status"], app["stage"]) == ("in_review", "first")
     queue = await _tasks(client, org, "zhou", "queue")
@@ -146,7 +164,9 @@ async def test_committee_decides_two_of_three_and_a_related_member_is_refused(hu
     )
     assert relate.status_code in (200, 201), relate.text
     link = await client.put(
-        "/api/users/committee_b/customer", json={"customer_id": org["customers"]["spouse"]}, headers=org["h"]["risk"]
+        "/api/users/committee_b/customer",
+        json={"customer_id": org["customers"]["spouse"]},
+        headers=org["h"]["risk"],
     )
     assert link.status_code == 200, link.text
     app = await submit(client, org, "c", "large", "800000.00", officer="zhao")
@@ -159,7 +179,9 @@ async def test_committee_decides_two_of_three_and_a_related_member_is_refused(hu
     vote = await decide(client, org, "committee_a", app["id"], "approve")
     assert vote.json()["stage_outcome"] is None  # one vote of two needed
     _problem(await decide(client, org, "committee_a", app["id"], "approve"), 409, "approvals.already_decided")
-    _problem(await decide(client, org, "committee_c", app["id"], "return", comment="x"), 422, "approvals.invalid")
+    _problem(
+        await decide(client, org, "committee_c", app["id"], "return", comment="x"), 422, "approvals.invalid"
+    )
     last = await decide(client, org, "committee_c", app["id"], "approve")
     assert (last.json()["status"], last.json()["stage_outcome"]) == ("approved", "approved"), last.text
     trail = await client.get(f"/api/applications/{app['id']}/decisions", headers=org["h"]["admin"])
@@ -176,16 +198,26 @@ async def test_committee_decides_two_of_three_and_a_related_member_is_refused(hu
     assert (veto.json()["status"], veto.json()["stage_outcome"]) == ("rejected", "rejected"), veto.text
     async with runtime.sessions() as session:
         assert await verify_chain(session) is None or True
-        actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == other["id"]))).all()
+        actions = (
+            await session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == other["id"]))
+        ).all()
         assert actions.count("applications.decision") == 3
-        events = (await session.scalars(select(OutboxEvent.event_type).where(OutboxEvent.subject_id == other["id"]))).all()
-        assert events.count("application_decision_made") == 3 and events.count("application_stage_entered") == 2
-        open_tasks = (await session.scalars(select(FlowTask).where(FlowTask.application_id == other["id"], FlowTask.status == "open"))).all()
+        events = (
+            await session.scalars(select(OutboxEvent.event_type).where(OutboxEvent.subject_id == other["id"]))
+        ).all()
+        assert (
+            events.count("application_decision_made") == 3 and events.count("application_stage_entered") == 2
+        )
+        open_tasks = (
+            await session.scalars(
+                select(FlowTask).where(FlowTask.application_id == other["id"], FlowTask.status == "open")
+            )
+        ).all()
         assert open_tasks == []
 
 
 async def test_a_new_version_published_midway_leaves_running_applications_on_theirs(hub):
-    client, runtime, org = hub
+    client, _runtime, org = hub
     running = await submit(client, org, "a", "business", "100000.00")
     v2 = BUSINESS.replace(
         "next: second", "next: [{when: 'amount <= 200000', to: final}, {to: second}]"
@@ -200,7 +232,10 @@ async def test_a_new_version_published_midway_leaves_running_applications_on_the
     assert (await decide(client, org, "zhou", newer["id"], "approve")).status_code == 200
     assert await status_of(client, org, newer["id"]) == ("in_review", "final")  # v2's path
     flow = await client.get("/api/flows/business", headers=org["h"]["zhou"])
-    assert [(v["version"], v["status"]) for v in flow.json()["versions"]] == [(1, "superseded"), (2, "published")]
+    assert [(v["version"], v["status"]) for v in flow.json()["versions"]] == [
+        (1, "superseded"),
+        (2, "published"),
+    ]
 
 
 async def test_return_resumes_at_the_same_stage_and_withdraw_closes_the_tasks(hub):
@@ -220,14 +255,20 @@ async def test_return_resumes_at_the_same_stage_and_withdraw_closes_the_tasks(hu
     gone = await decide(client, org, "li", app["id"], "withdraw", comment="客户放弃")
     assert gone.json()["status"] == "withdrawn", gone.text
     async with runtime.sessions() as session:
-        left = (await session.scalars(select(FlowTask).where(FlowTask.application_id == app["id"], FlowTask.status == "open"))).all()
+        left = (
+            await session.scalars(
+                select(FlowTask).where(FlowTask.application_id == app["id"], FlowTask.status == "open")
+            )
+        ).all()
         assert left == []
-        rows = (await session.scalars(select(FlowDecision).where(FlowDecision.application_id == app["id"]))).all()
+        rows = (
+            await session.scalars(select(FlowDecision).where(FlowDecision.application_id == app["id"]))
+        ).all()
         assert [r.decision for r in rows] == ["approve", "return"]
 
 
 async def test_manual_review_moves_are_refused_for_a_product_with_a_flow(hub):
-    client, runtime, org = hub
+    client, _runtime, org = hub
     app = await submit(client, org, "a", "business", "100000.00")
     moved = await client.post(
         f"/api/applications/{app['id']}/transition", json={"to": "approved"}, headers=org["h"]["admin"]
