@@ -26,7 +26,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.access import Actor, Branch, Role, User, UserRole
+from core.access import Actor, Branch, Role, RoleGrant, Scope, User, UserRole
+from core.access.permissions import grant_matches
 from core.access.repository import user_actor
 from core.applications.models import Application, ApplicationTransition
 from core.applications.repository import visible
@@ -37,6 +38,8 @@ from .definition import Assignees
 from .models import AuthorityLimit, Delegation, FlowDecision, FlowTask, StaffParty
 
 __all__ = [
+    "askable",
+    "authorities",
     "authority_of",
     "candidates",
     "check_may_decide",
@@ -44,6 +47,7 @@ __all__ = [
     "may_be_asked",
     "may_reach",
     "pick",
+    "reaching",
     "user_actor_of",
 ]
 
@@ -99,7 +103,54 @@ async def candidates(session: AsyncSession, application: Application, assignees:
         people = await _branch_manager(session, application)
     else:
         people = await _role_members(session, str(assignees.role))
-    return [user for user in people if await may_reach(session, user, application)]
+    return await reaching(session, application, people)
+
+
+async def reaching(session: AsyncSession, application: Application, people: Sequence[User]) -> list[User]:
+    """Of ``people``, those whose ``applications.decide`` scope reaches ``application``: two queries.
+
+    The same rule as ``core.access.scopes.scope_clause`` (the widest grant wins; own, team,
+    branch subtree, all), evaluated for many people at once instead of one actor per person.
+    """
+    people = [user for user in people if user.disabled_at is None]
+    if not people:
+        return []
+    grants = await session.execute(
+        select(UserRole.user_id, RoleGrant.permission, RoleGrant.scope)
+        .join(RoleGrant, RoleGrant.role_id == UserRole.role_id)
+        .where(UserRole.user_id.in_([user.id for user in people]))
+    )
+    widest: dict[str, Scope] = {}
+    for user_id, grant, scope_text in grants:
+        scope = Scope(scope_text)
+        if grant_matches(grant, "applications.decide") and (
+            user_id not in widest or scope.width > widest[user_id].width
+        ):
+            widest[user_id] = scope
+    branch_ids = {application.branch_id, *(user.branch_id for user in people if user.branch_id)}
+    paths = {
+        branch_id: path
+        for branch_id, path in await session.execute(
+            select(Branch.id, Branch.path).where(Branch.id.in_(branch_ids))
+        )
+    }
+    target = paths.get(application.branch_id, "\x00")
+
+    def reaches(user: User) -> bool:
+        scope = widest.get(user.id)
+        if scope is None:
+            return False
+        if scope is Scope.ALL:
+            return True
+        if scope is Scope.OWN:
+            return application.owner_id == user.id
+        if user.branch_id is None:
+            return False
+        if scope is Scope.TEAM:
+            return application.branch_id == user.branch_id
+        return target.startswith(paths.get(user.branch_id, "\x00"))
+
+    return [user for user in people if reaches(user)]
 
 
 async def pick(
@@ -233,6 +284,91 @@ async def check_may_decide(
         raise Conflict("approvals.already_decided", application=application.id)
     if await _related(session, person_id, application):
         raise Forbidden("approvals.related_party", application=application.id)
+
+
+async def askable(
+    session: AsyncSession, application: Application, people: Sequence[User], *, stage: str, round_: int
+) -> list[User]:
+    """Of ``people``, those :func:`check_may_decide` would let decide now, in four queries for all."""
+    if not people:
+        return []
+    makers = await _makers(session, application)
+    earlier = (
+        await session.execute(
+            select(
+                FlowDecision.decided_by_id,
+                FlowDecision.on_behalf_of_id,
+                FlowDecision.stage,
+                FlowDecision.round,
+            ).where(FlowDecision.application_id == application.id)
+        )
+    ).all()
+    seated = {
+        person
+        for by, behalf, seen_stage, seen_round in earlier
+        if seen_stage != stage or seen_round == round_
+        for person in (by, behalf)
+        if person
+    }
+    staff = {
+        user_id: customer
+        for user_id, customer in await session.execute(
+            select(StaffParty.user_id, StaffParty.customer_id).where(
+                StaffParty.user_id.in_([u.id for u in people])
+            )
+        )
+    }
+    related = (
+        {application.customer_id} | await related_customers(session, application.customer_id)
+        if staff
+        else set()
+    )
+    return [
+        user
+        for user in people
+        if user.id not in makers and user.id not in seated and staff.get(user.id) not in related
+    ]
+
+
+async def authorities(
+    session: AsyncSession, people: Sequence[User], product_code: str
+) -> dict[str, Decimal | None]:
+    """:func:`authority_of` for many people at once (three queries)."""
+    rows = (
+        await session.execute(
+            select(
+                AuthorityLimit.subject_kind,
+                AuthorityLimit.subject,
+                AuthorityLimit.product_code,
+                AuthorityLimit.max_exposure,
+            ).where(AuthorityLimit.product_code.in_([product_code, ""]))
+        )
+    ).all()
+    if not rows or not people:
+        return {user.id: None for user in people}
+    roles: dict[str, set[str]] = {}
+    for user_id, role in await session.execute(
+        select(UserRole.user_id, Role.name)
+        .join(Role, Role.id == UserRole.role_id)
+        .where(UserRole.user_id.in_([user.id for user in people]))
+    ):
+        roles.setdefault(user_id, set()).add(role)
+
+    def best(kind: str, subjects: set[str]) -> Decimal | None:
+        chosen: dict[str, tuple[bool, Decimal]] = {}
+        for row_kind, subject, product, limit in rows:
+            if row_kind != kind or subject not in subjects:
+                continue
+            specific = product == product_code
+            if subject not in chosen or (specific and not chosen[subject][0]):
+                chosen[subject] = (specific, limit)
+        return max((limit for _, limit in chosen.values()), default=None)
+
+    out: dict[str, Decimal | None] = {}
+    for user in people:
+        own = best("user", {user.username})
+        out[user.id] = own if own is not None else best("role", roles.get(user.id, set()))
+    return out
 
 
 async def may_be_asked(

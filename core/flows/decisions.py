@@ -29,13 +29,14 @@ from core import audit
 from core.access import Actor, ActorKind, User
 from core.applications.gates import GateRegistry
 from core.applications.models import Application
-from core.applications.repository import get_visible
+from core.applications.repository import get_visible, visible
 from core.applications.transitions import MAX_REASON, REASON_CODE, transition
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid
 from core.outbox import add_event
 from core.products.models import Product
 
+from .context import FlowFacts
 from .deciders import authority_of, check_may_decide, delegators_of, may_be_asked, may_reach
 from .definition import Flow, Stage
 from .dossier import dossier_hash
@@ -203,9 +204,9 @@ async def _open_count(session: AsyncSession, application_id: str, stage: str, ro
 
 async def _authority(
     session: AsyncSession, application: Application, stage: Stage, holder_id: str
-) -> tuple[Decimal | None, Decimal | None]:
+) -> tuple[Decimal | None, Decimal | None, FlowFacts | None]:
     if stage.authority is None:
-        return None, None
+        return None, None, None
     product = await session.get(Product, application.product_id)
     holder = await session.get(User, holder_id)
     assert product is not None and holder is not None
@@ -220,7 +221,7 @@ async def _authority(
             exposure=f"{measure:,.2f}",
             measure=stage.authority,
         )
-    return measure, limit
+    return measure, limit, facts
 
 
 async def _transfer(
@@ -280,6 +281,14 @@ async def decide(
         raise Conflict("approvals.not_in_review", status=application.status)
     if actor.kind is not ActorKind.USER or actor.id is None:
         raise Forbidden("approvals.people_only")
+    # A seat does not outlive the permission: whoever decides holds applications.decide here, now.
+    reachable = await session.scalar(
+        visible(actor, "applications.decide")
+        .with_only_columns(Application.id)
+        .where(Application.id == application.id)
+    )
+    if reachable is None:
+        raise Forbidden("auth.forbidden", permission="applications.decide")
     flow = await flow_for(session, application)
     stage = flow.stage(application.stage)
     round_ = await current_round(session, application.id)
@@ -301,9 +310,9 @@ async def decide(
         return DecisionResult(application, None, None)
     if stage.kind == "committee" and decision not in ("approve", "reject"):
         raise _invalid("decision", "approvals.committee_votes", stage=stage.name)
-    exposure, limit = (None, None)
+    exposure, limit, facts = None, None, None
     if decision == "approve":
-        exposure, limit = await _authority(session, application, stage, on_behalf or actor.id)
+        exposure, limit, facts = await _authority(session, application, stage, on_behalf or actor.id)
     return await _record(
         session,
         actor,
@@ -314,6 +323,7 @@ async def decide(
         reason_codes=reason_codes,
         on_behalf=on_behalf,
         authority=(exposure, limit),
+        facts=facts,
         gates=gates,
     )
 
@@ -329,6 +339,7 @@ async def _record(
     reason_codes: Sequence[str],
     on_behalf: str | None,
     authority: tuple[Decimal | None, Decimal | None],
+    facts: FlowFacts | None,
     gates: GateRegistry,
 ) -> DecisionResult:
     flow, stage, task, round_ = seat
@@ -396,7 +407,7 @@ async def _record(
         },
     )
     if outcome == "approved":
-        await on_approved_stage(session, actor, application, flow, stage, gates=gates)
+        await on_approved_stage(session, actor, application, flow, stage, facts, gates=gates)
     elif outcome == "rejected":
         codes = list(reason_codes) or ["committee.not_approved"]
         await finish(

@@ -21,7 +21,7 @@ from core.applications.repository import get_visible
 from core.errors import Invalid
 
 from .context import FlowFacts, typed_facts
-from .deciders import authority_of, candidates, may_be_asked
+from .deciders import askable, authorities, candidates
 from .definition import APPROVED, MAX_STAGES, Flow, Stage
 from .evaluate import auto_outcome, load_facts, route
 from .models import AuthorityLimit
@@ -51,12 +51,13 @@ async def _people(
     measure = facts.exposure.measure(stage.authority) if stage.authority else None
     asked: list[dict[str, Any]] = []
     if application is not None:
-        for user in await candidates(session, application, stage.assignees):
-            if not await may_be_asked(session, application, user, stage=stage.id, round_=-1):
-                continue
+        found = await candidates(session, application, stage.assignees)
+        people = await askable(session, application, found, stage=stage.id, round_=-1)
+        limits = await authorities(session, people, product) if measure is not None else {}
+        for user in people:
             entry: dict[str, Any] = {"user": user.username}
             if measure is not None:
-                limit = await authority_of(session, user, product)
+                limit = limits[user.id]
                 entry |= {
                     "limit": None if limit is None else str(limit),
                     "within": limit is not None and limit >= measure,

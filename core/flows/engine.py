@@ -30,7 +30,7 @@ from core.outbox import add_event
 from core.products.models import Product
 
 from .context import FlowFacts
-from .deciders import authority_of, candidates, may_be_asked, pick
+from .deciders import askable, authorities, candidates, pick
 from .definition import APPROVED, Assignees, Flow, Stage
 from .evaluate import auto_outcome, load_facts, route
 from .models import FlowDecision, FlowTask
@@ -121,17 +121,19 @@ async def _pool(
 ) -> tuple[list[User], dict[str, Any]]:
     """Who is asked, and the authority check that chose them (for the event and the dry run)."""
     assert stage.assignees is not None
-    people = [
-        user
-        for user in await candidates(session, application, stage.assignees)
-        if await may_be_asked(session, application, user, stage=stage.id, round_=round_)
-    ]
+    people = await askable(
+        session,
+        application,
+        await candidates(session, application, stage.assignees),
+        stage=stage.id,
+        round_=round_,
+    )
     note: dict[str, Any] = {}
     if stage.authority is not None:
         product = await session.get(Product, application.product_id)
         assert product is not None
         measure = facts.exposure.measure(stage.authority)
-        limits = {user.id: await authority_of(session, user, product.code) for user in people}
+        limits = await authorities(session, people, product.code)
         within = [user for user in people if (limit := limits[user.id]) is not None and limit >= measure]
         note = {"measure": stage.authority, "exposure": str(measure), "within": len(within)}
         if within:
@@ -217,13 +219,18 @@ async def enter(
     *,
     gates: GateRegistry,
     escalated: str | None = None,
+    facts: FlowFacts | None = None,
 ) -> None:
-    """Put the application at ``stage_id``: judge it (automatic) or ask people (tasks, timers, event)."""
+    """Put the application at ``stage_id``: judge it (automatic) or ask people (tasks, timers, event).
+
+    ``facts`` read for this application in the same transaction may be passed on: a stage
+    change does not change them.
+    """
     stage = flow.stage(stage_id)
     round_ = await current_round(session, application.id)
     application.stage = stage.id
     await session.flush()
-    facts = await load_facts(session, application)
+    facts = facts or await load_facts(session, application)
     if stage.kind == "automatic":
         await _automatic(session, application, flow, stage, round_, facts, gates=gates)
         return
@@ -237,7 +244,9 @@ async def enter(
             target_id=application.id,
             after={"from": stage.id, "to": stage.escalate_to, "why": "authority", **authority},
         )
-        await enter(session, application, flow, stage.escalate_to, gates=gates, escalated="authority")
+        await enter(
+            session, application, flow, stage.escalate_to, gates=gates, escalated="authority", facts=facts
+        )
         return
     tasks = await _seats(session, application, flow, stage, round_, people)
     for action in stage.on_enter:
@@ -336,7 +345,7 @@ async def _automatic(
         await finish(session, ENGINE, application, "rejected", gates=gates, reason_codes=why.reason_codes)
     else:
         assert stage.refer_to is not None
-        await enter(session, application, flow, stage.refer_to, gates=gates)
+        await enter(session, application, flow, stage.refer_to, gates=gates, facts=facts)
 
 
 async def on_approved_stage(
@@ -356,7 +365,7 @@ async def on_approved_stage(
     if outcome.target == APPROVED:
         await finish(session, actor, application, "approved", gates=gates, reason=outcome.why)
         return
-    await enter(session, application, flow, outcome.target, gates=gates)
+    await enter(session, application, flow, outcome.target, gates=gates, facts=facts)
 
 
 async def finish(

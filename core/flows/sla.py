@@ -26,7 +26,7 @@ from core.jobs.handlers import JobHandlers
 from core.jobs.repository import ClaimedJob
 from core.outbox import add_event
 
-from .deciders import candidates, may_be_asked
+from .deciders import askable, candidates
 from .engine import ACTION_JOB, ENGINE, SLA_DUE_JOB, SLA_REMIND_JOB, current_round, flow_for, usernames
 from .extensions import ActionCall
 from .models import FlowTask
@@ -92,11 +92,8 @@ async def escalate(session: AsyncSession, task_id: str) -> bool:
         stage = (await flow_for(session, application)).stage(task.stage)
         round_ = await current_round(session, application.id)
         if stage.sla is not None and stage.sla.escalate_to is not None and round_ == task.round:
-            people = [
-                user
-                for user in await candidates(session, application, stage.sla.escalate_to)
-                if await may_be_asked(session, application, user, stage=stage.id, round_=round_)
-            ]
+            found = await candidates(session, application, stage.sla.escalate_to)
+            people = await askable(session, application, found, stage=stage.id, round_=round_)
             session.add(
                 FlowTask(
                     application_id=application.id,

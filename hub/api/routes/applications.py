@@ -28,6 +28,7 @@ from core.applications.repository import COUNT_CAP, SORTS, ApplicationQuery, get
 from core.applications.service import DraftChanges, change_status, create_draft, submit, update_draft
 from core.applications.states import allowed_from
 from core.errors import Invalid
+from core.flows.engine import cancel_open_tasks
 from core.flows.engine import start as start_flow
 from core.forms.models import FormVersion
 from core.products.models import Product
@@ -276,6 +277,8 @@ async def move(
         gates=APPLICATION_GATES,
         expected_version=body.version,
     )
+    if application.flow_key is not None:  # withdrawn by hand: its open approval tasks close with it
+        await cancel_open_tasks(session, application.id, application.status)
     return await _one(session, application)
 
 

@@ -320,3 +320,32 @@ async def test_dry_run_of_typed_values_and_the_diagram(hub):
     diagram = await client.get("/api/flows/committee/diagram", headers=h["zhou"])
     assert diagram.json()["mermaid"].startswith("flowchart TD") and "贷审会" in diagram.json()["mermaid"]
     assert (await client.get("/api/flows/consumer/diagram", headers=h["li"])).status_code == 403
+
+
+async def test_a_seat_does_not_outlive_the_permission_and_a_hand_withdrawal_closes_the_tasks(hub):
+    from core.access import Actor
+    from core.access import service as access
+    from core.flows.models import FlowTask
+
+    client, runtime, org = hub
+    app = await submit(client, org, "a", "business", "100000.00")
+    (task,) = (await client.get("/api/tasks", params={"view": "queue"}, headers=org["h"]["zhou"])).json()[
+        "items"
+    ]
+    assert (await client.post(f"/api/tasks/{task['id']}/claim", headers=org["h"]["zhou"])).status_code == 200
+    async with runtime.sessions() as session, session.begin():
+        await access.set_user_roles(
+            session, Actor.operator("test"), "zhou", ["risk_manager"]
+        )  # reads, decides not
+    assert _code(await decide(client, org, "zhou", app["id"], "approve"), 403) == "auth.forbidden"
+    withdrawn = await client.post(
+        f"/api/applications/{app['id']}/transition",
+        json={"to": "withdrawn", "reason": "客户撤回"},
+        headers=org["h"]["li"],
+    )
+    assert withdrawn.json()["status"] == "withdrawn", withdrawn.text
+    async with runtime.sessions() as session:
+        statuses = (
+            await session.scalars(select(FlowTask.status).where(FlowTask.application_id == app["id"]))
+        ).all()
+    assert statuses == ["cancelled"]
