@@ -32,6 +32,14 @@ class Recorder:
         self._record("application_submitted", event)
 
     @hookimpl
+    def application_stage_entered(self, event: DomainEvent) -> None:
+        self._record("application_stage_entered", event)
+
+    @hookimpl
+    def application_decision_made(self, event: DomainEvent) -> None:
+        self._record("application_decision_made", event)
+
+    @hookimpl
     def application_decided(self, event: DomainEvent) -> None:
         self._record("application_decided", event)
 

@@ -56,6 +56,23 @@ class AcmePlugin:
         register(FlowAction("acme.notify", "tell ACME's OA", CALLS.append))
 
 
+class Listener:
+    """Implements the two flow event hooks, keeping every payload."""
+
+    LENDHUB_HOOK_API = "1.3"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, dict]] = []
+
+    @hookimpl
+    def application_stage_entered(self, event):
+        self.seen.append(("application_stage_entered", dict(event.payload)))
+
+    @hookimpl
+    async def application_decision_made(self, event):
+        self.seen.append(("application_decision_made", dict(event.payload)))
+
+
 class ClumsyPlugin:
     LENDHUB_HOOK_API = "1.3"
 
@@ -72,7 +89,9 @@ def _host():
     return host
 
 
-async def test_plugin_conditions_route_and_plugin_actions_run(database_url, engine, tmp_path, monkeypatch):
+async def test_register_flow_extensions_conditions_route_and_actions_run(
+    database_url, engine, tmp_path, monkeypatch
+):
     host = _host()
     assert {r.name: r.status for r in host.quarantined} == {"clumsy": "quarantined"}
     assert sorted(host.flow_extensions.conditions) == ["blacklisted"]  # clumsy's "fine" rolled back
@@ -122,3 +141,43 @@ async def test_a_flow_naming_an_unregistered_condition_or_action_is_refused(data
             ("stages[0].rules[0].when", "flows.unknown_value"),
             ("stages[1].on_enter[0]", "flows.action_unknown"),
         }
+
+
+async def test_application_stage_entered_and_application_decision_made_reach_plugins(
+    database_url, engine, tmp_path
+):
+    import httpx
+
+    listener = Listener()
+    host = make_plugin_manager(load_entrypoints=False)
+    host.add_plugin("listener", listener, distribution="listener", version="1.0")
+    settings = load_settings(
+        database_url=database_url, secret_key_file=tmp_path / "secret.key", inprocess_workers=True
+    )
+    app = create_app(settings, host=host)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+            org = await setup_flows(client, app.state.runtime)
+            sent = await submit(client, org, "a", "business", "100000.00")
+            decided = await client.post(
+                f"/api/applications/{sent['id']}/decisions",
+                json={"decision": "approve"},
+                headers=org["h"]["zhou"],
+            )
+            assert decided.status_code == 200, decided.text
+            await wait_for(lambda: len(listener.seen) >= 3, within=20, what="three flow events")
+    entered = [p for hook, p in listener.seen if hook == "application_stage_entered"]
+    made = [p for hook, p in listener.seen if hook == "application_decision_made"]
+    assert [(p["stage"], p["stage_name"], p["round"], p["flow_version"]) for p in entered] == [
+        ("first", "初审", 1, 1),
+        ("second", "复审", 1, 1),
+    ]
+    assert entered[0]["queue"] == ["zhou"] and entered[0]["assignees"] == []
+    (decision,) = made
+    assert (decision["decision"], decision["decided_by"], decision["stage_outcome"]) == (
+        "approve",
+        "user:zhou",
+        "approved",
+    )
+    assert len(decision["dossier_hash"]) == 64
