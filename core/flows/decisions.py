@@ -2,7 +2,8 @@
 
 Checks, in order, each a problem+json naming what failed: the application is in review on a
 flow (409 ``approvals.not_in_review``); the caller is a person (403); maker-checker, a second
-seat, a related party (``core.flows.deciders``); the caller holds a seat of the stage, their own
+seat, a related party (``core.flows.deciders``); ``applications.decide`` reaching the
+application now (a seat does not outlive the permission); the caller holds a seat of the stage, their own
 or a delegator's (403 ``approvals.not_your_task``, naming who is asked); the decision's own
 needs (reason codes to reject, a comment to return, a person to transfer to); the authority
 limit on cumulative exposure (403 ``approvals.above_authority`` naming the limit). Then one
@@ -281,6 +282,10 @@ async def decide(
         raise Conflict("approvals.not_in_review", status=application.status)
     if actor.kind is not ActorKind.USER or actor.id is None:
         raise Forbidden("approvals.people_only")
+    flow = await flow_for(session, application)
+    stage = flow.stage(application.stage)
+    round_ = await current_round(session, application.id)
+    await check_may_decide(session, application, actor.id, stage=stage.id, round_=round_)
     # A seat does not outlive the permission: whoever decides holds applications.decide here, now.
     reachable = await session.scalar(
         visible(actor, "applications.decide")
@@ -289,10 +294,6 @@ async def decide(
     )
     if reachable is None:
         raise Forbidden("auth.forbidden", permission="applications.decide")
-    flow = await flow_for(session, application)
-    stage = flow.stage(application.stage)
-    round_ = await current_round(session, application.id)
-    await check_may_decide(session, application, actor.id, stage=stage.id, round_=round_)
     now = utcnow()
     task, on_behalf = await _seat(session, application, stage.id, round_, actor.id, now)
     if task is None:
