@@ -132,7 +132,9 @@ async def setup(client: httpx.AsyncClient, runtime: Any) -> dict[str, Any]:
         key = (await client.post("/api/flows", json={"source": source}, headers=h["risk"])).json()["key"]
         assert (await client.post(f"/api/flows/{key}/publish", headers=h["risk"])).status_code == 200
     limits = [{"subject_kind": "role", "subject": "approver", "max_exposure": "100000000.00"}]
-    assert (await client.put("/api/authority-limits", json={"limits": limits}, headers=h["risk"])).status_code == 200
+    assert (
+        await client.put("/api/authority-limits", json={"limits": limits}, headers=h["risk"])
+    ).status_code == 200
     products = {}
     for code, flow in (("flowed", "two-stage"), ("manual", None), ("large", "committee")):
         body = {
@@ -165,11 +167,18 @@ def _uscc(n: int) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-async def open_applications(client: httpx.AsyncClient, org: dict[str, Any], product: str, count: int) -> list[str]:
+async def open_applications(
+    client: httpx.AsyncClient, org: dict[str, Any], product: str, count: int
+) -> list[str]:
     ids = []
     for n in range(count):
         customer, officer = org["customers"][n % len(org["customers"])]
-        body = {"customer_id": customer, "product_id": org["products"][product], "amount": "50000.00", "term_months": 12}
+        body = {
+            "customer_id": customer,
+            "product_id": org["products"][product],
+            "amount": "50000.00",
+            "term_months": 12,
+        }
         made = await client.post("/api/applications", json=body, headers=org["h"][officer])
         sent = await client.post(f"/api/applications/{made.json()['id']}/submit", headers=org["h"][officer])
         assert sent.status_code == 200, sent.text
@@ -234,7 +243,9 @@ async def dry_runs(client: httpx.AsyncClient, org: dict[str, Any], count: int) -
     for n in range(count):
         started = time.perf_counter()
         dry = await client.post(
-            "/api/flows/committee/dry-run", json={"application_id": ids[n % len(ids)]}, headers=org["h"]["risk"]
+            "/api/flows/committee/dry-run",
+            json={"application_id": ids[n % len(ids)]},
+            headers=org["h"]["risk"],
         )
         latencies.append(time.perf_counter() - started)
         assert dry.status_code == 200, dry.text
@@ -249,6 +260,16 @@ def line(label: str, latencies: list[float], wall: float | None = None) -> str:
     )
 
 
+def upgrade(url: str, home: str) -> None:
+    """``lendhub db upgrade`` on the bench database, before the app starts."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "lendhub"), "db", "upgrade"],
+        env={**os.environ, "LENDHUB_DATABASE_URL": url, "HOME": home},
+        check=True,
+        capture_output=True,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url")
@@ -257,21 +278,22 @@ async def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        settings = load_settings(database_url=url, secret_key_file=Path(tmp) / "secret.key", inprocess_workers=False)
-        app = create_app(settings, host=make_plugin_manager(load_entrypoints=False))
-        subprocess.run(
-            [str(Path(sys.executable).parent / "lendhub"), "db", "upgrade"],
-            env={**os.environ, "LENDHUB_DATABASE_URL": url, "HOME": tmp},
-            check=True,
-            capture_output=True,
+        settings = load_settings(
+            database_url=url, secret_key_file=Path(tmp) / "secret.key", inprocess_workers=False
         )
+        app = create_app(settings, host=make_plugin_manager(load_entrypoints=False))
+        upgrade(url, tmp)
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=120) as client:
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://127.0.0.1", timeout=120
+            ) as client:
                 org = await setup(client, app.state.runtime)
                 started = time.perf_counter()
                 await open_applications(client, org, "flowed", args.applications)
-                print(f"opened and submitted {args.applications} applications in {time.perf_counter() - started:.1f} s")
+                print(
+                    f"opened and submitted {args.applications} applications in {time.perf_counter() - started:.1f} s"
+                )
                 started = time.perf_counter()
                 engine = await engine_run(client, org, 2 * args.applications)
                 engine_wall = time.perf_counter() - started
