@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, status
 from core.access import Actor
 from core.db import utcnow
 from core.errors import Invalid
+from core.flows.versions import ensure_published
 from core.forms.models import FormVersion
 from core.forms.service import form_version, publish_form
 from core.products.models import Product
@@ -107,6 +108,8 @@ async def create(
 ) -> ProductRead:
     """A new product; every rule it breaks comes back as a field error (409 for a taken code)."""
     values = body.model_dump()
+    if values.get("flow_key"):
+        await ensure_published(session, values["flow_key"])  # a typo'd flow is caught here, not at submission
     product = await create_product(session, actor, ProductDraft(**values))
     return _read(product)
 
@@ -130,6 +133,8 @@ async def change(
             "products.invalid",
             errors=[{"field": name, "code": "products.required_value", "params": {}} for name in nulls],
         )
+    if given.get("flow_key"):
+        await ensure_published(session, given["flow_key"])
     product = await update_product(session, actor, product_id, given, expected_version=expected)
     return _read(product)
 

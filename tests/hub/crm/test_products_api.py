@@ -113,6 +113,23 @@ async def test_patch_changes_checks_and_deactivates(api):
     client, _ = api
     product = await _create(client)
     url = f"/api/products/{product['id']}"
+    unpublished = await client.patch(url, json={"flow_key": "consumer.standard", "version": 1})
+    assert (unpublished.status_code, unpublished.json()["errors"][0]["code"]) == (422, "flows.not_published")
+    flow = {
+        "key": "consumer.standard",
+        "name": "标准流程",
+        "stages": [
+            {
+                "id": "review",
+                "name": "审核",
+                "kind": "single",
+                "assignees": {"role": "reviewer"},
+                "next": "approved",
+            }
+        ],
+    }
+    assert (await client.post("/api/flows", json={"definition": flow})).status_code == 201
+    assert (await client.post("/api/flows/consumer.standard/publish")).status_code == 200
     changed = await client.patch(
         url, json={"annual_rate": "0.10", "flow_key": "consumer.standard", "version": 1}
     )
