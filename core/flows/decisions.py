@@ -307,6 +307,8 @@ async def decide(
     if on_behalf is not None:
         await check_may_decide(session, application, on_behalf, stage=stage.id, round_=round_)
     if decision == "transfer":
+        if stage.kind == "committee":  # a member's vote is theirs; an absence is covered by delegation
+            raise Conflict("approvals.committee_no_transfer", stage=stage.name)
         await _transfer(session, actor, application, task, str(to_user), round_)
         return DecisionResult(application, None, None)
     if stage.kind == "committee" and decision not in ("approve", "reject"):

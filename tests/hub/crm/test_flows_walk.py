@@ -176,6 +176,8 @@ async def test_committee_decides_two_of_three_and_a_related_member_is_refused(hu
     seats = {t["assignee"] for who in ("committee_a", "committee_c") for t in await _tasks(client, org, who)}
     assert seats == {"committee_a", "committee_c"}
     _problem(await decide(client, org, "committee_b", app["id"], "approve"), 403, "approvals.related_party")
+    moved = await decide(client, org, "committee_a", app["id"], "transfer", to_user="committee_c")
+    _problem(moved, 409, "approvals.committee_no_transfer")
     vote = await decide(client, org, "committee_a", app["id"], "approve")
     assert vote.json()["stage_outcome"] is None  # one vote of two needed
     _problem(await decide(client, org, "committee_a", app["id"], "approve"), 409, "approvals.already_decided")
