@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.applications.models import Application, ApplicationTransition
+from core.applications.models import Application
 from core.clock import business_date
 from core.customers.models import Customer, CustomerRelation
 from core.products.models import Product
@@ -179,19 +179,18 @@ def _age(customer: Customer) -> int | None:
 
 
 async def facts_for(
-    session: AsyncSession, application: Application, signals: dict[str, Any], segments: list[str]
+    session: AsyncSession,
+    application: Application,
+    signals: dict[str, Any],
+    segments: list[str],
+    submissions: int,
 ) -> FlowFacts:
     """Every value a condition may read for ``application`` (``signals`` as stored, all of them)."""
     product = await session.get(Product, application.product_id)
     customer = await session.get(Customer, application.customer_id)
     assert product is not None and customer is not None  # foreign keys
     exposure = await exposure_of(session, application)
-    resubmissions = await session.scalar(
-        select(func.count()).where(
-            ApplicationTransition.application_id == application.id,
-            ApplicationTransition.to_status == "submitted",
-        )
-    )
+    resubmissions = submissions
     related = await related_customers(session, customer.id)
     values: dict[str, Any] = {
         "amount": application.amount,

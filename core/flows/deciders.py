@@ -238,6 +238,13 @@ async def delegators_of(session: AsyncSession, user_id: str, now: datetime) -> l
 
 
 async def _makers(session: AsyncSession, application: Application) -> set[str]:
+    key = ("flows.makers", application.id, application.submitted_at)  # only a submission adds one
+    if key not in session.info:
+        session.info[key] = await _read_makers(session, application)
+    return set(session.info[key])
+
+
+async def _read_makers(session: AsyncSession, application: Application) -> set[str]:
     submitters = await session.scalars(
         select(ApplicationTransition.actor_id).where(
             ApplicationTransition.application_id == application.id,

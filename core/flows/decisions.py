@@ -284,7 +284,7 @@ async def decide(
         raise Forbidden("approvals.people_only")
     flow = await flow_for(session, application)
     stage = flow.stage(application.stage)
-    round_ = await current_round(session, application.id)
+    round_ = await current_round(session, application)
     await check_may_decide(session, application, actor.id, stage=stage.id, round_=round_)
     # A seat does not outlive the permission: whoever decides holds applications.decide here, now.
     reachable = await session.scalar(

@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.access import Actor, User
 from core.applications.gates import GateRegistry
-from core.applications.models import Application, ApplicationTransition
+from core.applications.models import Application
 from core.applications.transitions import transition
 from core.db import utcnow
 from core.errors import Conflict
@@ -34,6 +34,7 @@ from .deciders import askable, authorities, candidates, pick
 from .definition import APPROVED, Assignees, Flow, Stage
 from .evaluate import auto_outcome, load_facts, route
 from .models import FlowDecision, FlowTask
+from .rounds import current_round
 from .versions import flow_of, published_version, version_of
 
 __all__ = [
@@ -59,17 +60,6 @@ STAGE_ENTERED = "application_stage_entered"
 ACTION_JOB = "flows.action"
 SLA_REMIND_JOB = "flows.sla_remind"
 SLA_DUE_JOB = "flows.sla_due"
-
-
-async def current_round(session: AsyncSession, application_id: str) -> int:
-    """How many times the application was submitted: a return and a resubmission start a new round."""
-    count = await session.scalar(
-        select(func.count()).where(
-            ApplicationTransition.application_id == application_id,
-            ApplicationTransition.to_status == "submitted",
-        )
-    )
-    return int(count or 0)
 
 
 async def flow_for(session: AsyncSession, application: Application) -> Flow:
@@ -227,7 +217,7 @@ async def enter(
     change does not change them.
     """
     stage = flow.stage(stage_id)
-    round_ = await current_round(session, application.id)
+    round_ = await current_round(session, application)
     application.stage = stage.id
     await session.flush()
     facts = facts or await load_facts(session, application)
@@ -256,8 +246,9 @@ async def enter(
             {"action": action, "application_id": application.id, "stage": stage.id, "round": round_},
             dedupe_key=f"flow-action:{application.id}:{stage.id}:{round_}:{action}",
         )
-    assignees = await usernames(session, [t.assignee_id for t in tasks if t.assignee_id])
-    queue = await usernames(session, [uid for t in tasks for uid in t.pool])
+    names = dict(zip([u.id for u in people], [u.username for u in people], strict=True))
+    assignees = sorted(names[t.assignee_id] for t in tasks if t.assignee_id)
+    queue = sorted(names[uid] for t in tasks for uid in t.pool)
     payload = {
         "application_id": application.id,
         "flow_key": flow.key,

@@ -21,6 +21,7 @@ from core.segments.models import Segment, SegmentMember
 from .context import FlowFacts, facts_for
 from .definition import APPROVED, Flow, Stage
 from .models import SignalValue
+from .rounds import current_round
 from .versions import EXTENSIONS
 
 __all__ = ["Outcome", "Verdict", "auto_outcome", "holds", "load_facts", "route", "signals_of"]
@@ -67,7 +68,10 @@ async def load_facts(session: AsyncSession, application: Application) -> FlowFac
             )
         ).all()
     )
-    return await facts_for(session, application, await signals_of(session, application.id), segments)
+    submissions = await current_round(session, application)
+    return await facts_for(
+        session, application, await signals_of(session, application.id), segments, submissions
+    )
 
 
 def holds(expression: Expression, facts: FlowFacts, flow: Flow) -> Verdict:

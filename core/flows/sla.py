@@ -90,7 +90,7 @@ async def escalate(session: AsyncSession, task_id: str) -> bool:
     seated: list[str] = []
     if application.flow_key is not None and application.stage == task.stage:
         stage = (await flow_for(session, application)).stage(task.stage)
-        round_ = await current_round(session, application.id)
+        round_ = await current_round(session, application)
         if stage.sla is not None and stage.sla.escalate_to is not None and round_ == task.round:
             found = await candidates(session, application, stage.sla.escalate_to)
             people = await askable(session, application, found, stage=stage.id, round_=round_)
