@@ -44,6 +44,7 @@ from .dossier import dossier_hash
 from .engine import cancel_open_tasks, current_round, finish, flow_for, on_approved_stage, usernames
 from .evaluate import load_facts
 from .models import FlowDecision, FlowTask
+from .outcomes import stage_outcome
 
 __all__ = ["DECISIONS", "DecisionResult", "decide"]
 
@@ -129,78 +130,6 @@ async def _asked(session: AsyncSession, application_id: str, stage: str, round_:
     ).all()
     ids = [a for a, _ in rows if a] + [p for a, pool in rows if not a for p in pool]
     return await usernames(session, ids)
-
-
-async def _stage_outcome(
-    session: AsyncSession, application: Application, stage: Stage, round_: int, decision: str, by: str
-) -> str | None:
-    """``approved``/``rejected``/``returned`` once the stage is decided, ``None`` while it waits."""
-    if decision == "return":
-        return "returned"
-    if stage.kind in ("single", "any_of"):
-        return "approved" if decision == "approve" else "rejected"
-    votes = (
-        await session.execute(
-            select(FlowDecision.decision, FlowDecision.decided_by, FlowDecision.on_behalf_of).where(
-                FlowDecision.application_id == application.id,
-                FlowDecision.stage == stage.id,
-                FlowDecision.round == round_,
-            )
-        )
-    ).all()
-    seats = await session.scalar(
-        select(FlowTask.id)
-        .where(
-            FlowTask.application_id == application.id,
-            FlowTask.stage == stage.id,
-            FlowTask.round == round_,
-            FlowTask.status == "open",
-        )
-        .limit(1)
-    )
-    approvals = sum(1 for d, _, _ in votes if d == "approve")
-    rejections = sum(1 for d, _, _ in votes if d == "reject")
-    waiting = seats is not None
-    if stage.kind == "countersign":
-        if rejections:
-            return "rejected"
-        return None if waiting else "approved"
-    # committee
-    if stage.chair_veto and decision == "reject" and by == f"user:{stage.chair}":
-        return "rejected"
-    open_seats = await _open_count(session, application.id, stage.id, round_)
-    needed = int(stage.approvals or 1)
-    # Members recused when the stage was entered hold no seat: the quorum counts those who can vote.
-    quorum = min(int(stage.quorum or needed), await _seat_count(session, application.id, stage.id, round_))
-    if approvals >= needed and approvals + rejections >= quorum:
-        return "approved"
-    if approvals + open_seats < needed:
-        return "rejected"
-    return None
-
-
-async def _seat_count(session: AsyncSession, application_id: str, stage: str, round_: int) -> int:
-    rows = await session.scalars(
-        select(FlowTask.id).where(
-            FlowTask.application_id == application_id,
-            FlowTask.stage == stage,
-            FlowTask.round == round_,
-            FlowTask.escalation.is_(False),
-        )
-    )
-    return len(rows.all())
-
-
-async def _open_count(session: AsyncSession, application_id: str, stage: str, round_: int) -> int:
-    rows = await session.scalars(
-        select(FlowTask.id).where(
-            FlowTask.application_id == application_id,
-            FlowTask.stage == stage,
-            FlowTask.round == round_,
-            FlowTask.status == "open",
-        )
-    )
-    return len(rows.all())
 
 
 async def _authority(
@@ -373,7 +302,7 @@ async def _record(
     task.status, task.outcome, task.closed_at = "done", decision, now
     await session.flush()
     by = row.on_behalf_of or row.decided_by
-    outcome = await _stage_outcome(session, application, stage, round_, decision, by)
+    outcome = await stage_outcome(session, application, stage, round_, decision, by)
     await audit.record(
         session,
         actor,
