@@ -7,6 +7,7 @@ and writes an audit entry naming the field, the target and the purpose in the ca
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +18,7 @@ from core.errors import Forbidden, Invalid
 from .actor import Actor
 from .permissions import reveal_permission
 
-__all__ = ["MIN_PURPOSE_LENGTH", "check_reveal", "mask_tree", "record_reveal"]
+__all__ = ["MIN_PURPOSE_LENGTH", "check_reveal", "mask_tree", "record_reveal", "reveal_fields"]
 
 MIN_PURPOSE_LENGTH = 4
 
@@ -55,6 +56,46 @@ async def record_reveal(
         target_id=target_id,
         after={"class": field_class, "fields": fields, "purpose": purpose},
     )
+
+
+async def reveal_fields(
+    session: AsyncSession,
+    actor: Actor,
+    requested: Iterable[str] | None,
+    purpose: str | None,
+    *,
+    revealable: Sequence[str],
+    unknown_code: str,
+    target_type: str,
+    target_id: str,
+) -> frozenset[str]:
+    """The fields a read shows in clear: each known, permitted and purposed, one audit entry per field.
+
+    Raises:
+        Invalid: ``unknown_code`` naming the fields the record does not have in ``revealable``;
+            ``pii.reveal_purpose_required``.
+        Forbidden: the caller lacks ``pii.reveal.<field>``.
+    """
+    fields = frozenset(requested or [])
+    if unknown := fields - set(revealable):
+        raise Invalid(
+            unknown_code,
+            errors=[{"field": "reveal", "code": unknown_code}],
+            known=", ".join(revealable),
+            unknown=", ".join(sorted(unknown)),
+        )
+    for name in sorted(fields):
+        cleaned = check_reveal(actor, name, purpose)
+        await record_reveal(
+            session,
+            actor,
+            field_class=name,
+            fields=[name],
+            purpose=cleaned,
+            target_type=target_type,
+            target_id=target_id,
+        )
+    return fields
 
 
 def mask_tree(value: Any) -> Any:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Actor, Branch, User
-from core.access.reveal import check_reveal, record_reveal
+from core.access.reveal import reveal_fields
 from core.clock import business_date
 from core.customers import graph, service
 from core.customers.identity import age_on
@@ -185,25 +185,16 @@ async def get_customer(
 ) -> CustomerRead:
     """One customer, masked; ``reveal`` shows fields in clear with a stated purpose, audited."""
     customer = await get_visible(session, actor, customer_id)
-    fields = frozenset(reveal or [])
-    if unknown := fields - set(REVEALABLE):
-        raise Invalid(
-            "customers.reveal_unknown",
-            errors=[{"field": "reveal", "code": "customers.reveal_unknown"}],
-            known=", ".join(REVEALABLE),
-            unknown=", ".join(sorted(unknown)),
-        )
-    for name in sorted(fields):
-        cleaned = check_reveal(actor, name, purpose)
-        await record_reveal(
-            session,
-            actor,
-            field_class=name,
-            fields=[name],
-            purpose=cleaned,
-            target_type="customer",
-            target_id=customer.id,
-        )
+    fields = await reveal_fields(
+        session,
+        actor,
+        reveal,
+        purpose,
+        revealable=REVEALABLE,
+        unknown_code="customers.reveal_unknown",
+        target_type="customer",
+        target_id=customer.id,
+    )
     return await _one(session, customer, fields)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.access import Actor, Branch, User
-from core.access.reveal import check_reveal, record_reveal
+from core.access.reveal import reveal_fields
 from core.clock import business_date
 from core.db import utcnow
 from core.errors import Invalid
@@ -176,25 +176,16 @@ async def get_lead(
 ) -> LeadRead:
     """One lead, masked; ``reveal`` shows the mobile or ID number in clear with a purpose, audited."""
     lead = await get_visible(session, actor, lead_id)
-    fields = frozenset(reveal or [])
-    if unknown := fields - set(REVEALABLE):
-        raise Invalid(
-            "leads.reveal_unknown",
-            errors=[{"field": "reveal", "code": "leads.reveal_unknown"}],
-            known=", ".join(REVEALABLE),
-            unknown=", ".join(sorted(unknown)),
-        )
-    for name in sorted(fields):
-        cleaned = check_reveal(actor, name, purpose)
-        await record_reveal(
-            session,
-            actor,
-            field_class=name,
-            fields=[name],
-            purpose=cleaned,
-            target_type="lead",
-            target_id=lead.id,
-        )
+    fields = await reveal_fields(
+        session,
+        actor,
+        reveal,
+        purpose,
+        revealable=REVEALABLE,
+        unknown_code="leads.reveal_unknown",
+        target_type="lead",
+        target_id=lead.id,
+    )
     return await lead_read(session, lead, fields)
 
 
