@@ -22,7 +22,7 @@ from core.errors import NotFound
 
 from .models import Application, ApplicationTransition
 
-__all__ = ["COUNT_CAP", "SORTS", "ApplicationQuery", "get_visible", "history", "search", "visible"]
+__all__ = ["COUNT_CAP", "SORTS", "ApplicationQuery", "get_visible", "history", "reaches", "search", "visible"]
 
 SORTS: dict[str, Any] = {
     "created_at": Application.created_at,
@@ -37,6 +37,14 @@ def visible(actor: Actor, permission: str = "applications.read") -> Select[Appli
     return scoped(
         select(Application), actor, permission, owner=Application.owner_id, branch=Application.branch_id
     )
+
+
+async def reaches(session: AsyncSession, actor: Actor, application_id: str, permission: str) -> bool:
+    """Whether ``actor``'s scope for ``permission`` reaches the application (one indexed lookup)."""
+    found = await session.scalar(
+        visible(actor, permission).with_only_columns(Application.id).where(Application.id == application_id)
+    )
+    return found is not None
 
 
 async def get_visible(

@@ -28,7 +28,7 @@ from .forms import check_form
 from .gates import GateRegistry
 from .models import Application
 from .records import ensure_active, history_row, save
-from .repository import get_visible, visible
+from .repository import get_visible, reaches
 from .states import OPEN_FOR_CHANGES, TRANSITIONS, ApplicationStatus, allowed_from, move_to
 
 __all__ = ["MAX_REASON", "MAX_REASON_CODES", "REASON_CODE", "change_status", "submit", "transition"]
@@ -83,10 +83,7 @@ async def _check_permission(
         return
     if not actor.can(permission):
         raise Forbidden("auth.forbidden", permission=permission)
-    reachable = await session.scalar(
-        visible(actor, permission).with_only_columns(Application.id).where(Application.id == application.id)
-    )
-    if reachable is None:
+    if not await reaches(session, actor, application.id, permission):
         raise Forbidden("applications.out_of_scope", permission=permission)
 
 

@@ -26,11 +26,10 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.access import Actor, Branch, Role, RoleGrant, Scope, User, UserRole
-from core.access.permissions import grant_matches
-from core.access.repository import user_actor
+from core.access import Actor, Branch, Role, Scope, User, UserRole
+from core.access.repository import user_actor, widest_scopes
 from core.applications.models import Application, ApplicationTransition
-from core.applications.repository import visible
+from core.applications.repository import reaches
 from core.errors import Conflict, Forbidden
 
 from .context import related_customers
@@ -59,14 +58,9 @@ async def may_reach(session: AsyncSession, user: User, application: Application)
     if user.disabled_at is not None:
         return False
     actor = await user_actor(session, user)
-    if not actor.can("applications.decide"):
-        return False
-    found = await session.scalar(
-        visible(actor, "applications.decide")
-        .with_only_columns(Application.id)
-        .where(Application.id == application.id)
+    return actor.can("applications.decide") and await reaches(
+        session, actor, application.id, "applications.decide"
     )
-    return found is not None
 
 
 async def _role_members(session: AsyncSession, role: str) -> list[User]:
@@ -115,18 +109,7 @@ async def reaching(session: AsyncSession, application: Application, people: Sequ
     people = [user for user in people if user.disabled_at is None]
     if not people:
         return []
-    grants = await session.execute(
-        select(UserRole.user_id, RoleGrant.permission, RoleGrant.scope)
-        .join(RoleGrant, RoleGrant.role_id == UserRole.role_id)
-        .where(UserRole.user_id.in_([user.id for user in people]))
-    )
-    widest: dict[str, Scope] = {}
-    for user_id, grant, scope_text in grants:
-        scope = Scope(scope_text)
-        if grant_matches(grant, "applications.decide") and (
-            user_id not in widest or scope.width > widest[user_id].width
-        ):
-            widest[user_id] = scope
+    widest = await widest_scopes(session, [user.id for user in people], "applications.decide")
     branch_ids = {application.branch_id, *(user.branch_id for user in people if user.branch_id)}
     paths = {
         branch_id: path

@@ -30,7 +30,7 @@ from core import audit
 from core.access import Actor, ActorKind, User
 from core.applications.gates import GateRegistry
 from core.applications.models import Application
-from core.applications.repository import get_visible, visible
+from core.applications.repository import get_visible, reaches
 from core.applications.transitions import MAX_REASON, REASON_CODE, transition
 from core.db import utcnow
 from core.errors import Conflict, Forbidden, Invalid
@@ -216,12 +216,7 @@ async def decide(
     round_ = await current_round(session, application)
     await check_may_decide(session, application, actor.id, stage=stage.id, round_=round_)
     # A seat does not outlive the permission: whoever decides holds applications.decide here, now.
-    reachable = await session.scalar(
-        visible(actor, "applications.decide")
-        .with_only_columns(Application.id)
-        .where(Application.id == application.id)
-    )
-    if reachable is None:
+    if not await reaches(session, actor, application.id, "applications.decide"):
         raise Forbidden("auth.forbidden", permission="applications.decide")
     now = utcnow()
     task, on_behalf = await _seat(session, application, stage.id, round_, actor.id, now)

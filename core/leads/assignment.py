@@ -27,9 +27,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
-from core.access import Actor, Branch, RoleGrant, User, UserRole
-from core.access.permissions import grant_matches
-from core.access.repository import user_actor
+from core.access import Actor, Branch, User
+from core.access.repository import user_actor, widest_scopes
 from core.access.scopes import Scope
 from core.errors import Forbidden, Invalid
 
@@ -78,18 +77,7 @@ async def branch_officers(session: AsyncSession, branch_id: str) -> list[User]:
     ).all()
     if not users:
         return []
-    rows = await session.execute(
-        select(UserRole.user_id, RoleGrant.permission, RoleGrant.scope)
-        .join(RoleGrant, RoleGrant.role_id == UserRole.role_id)
-        .where(UserRole.user_id.in_([u.id for u in users]))
-    )
-    widest: dict[str, Scope] = {}
-    for user_id, grant, scope_text in rows:
-        scope = Scope(scope_text)
-        if grant_matches(grant, "leads.write") and (
-            user_id not in widest or scope.width > widest[user_id].width
-        ):
-            widest[user_id] = scope
+    widest = await widest_scopes(session, [u.id for u in users], "leads.write")
     return [u for u in users if widest.get(u.id) is Scope.OWN]
 
 
