@@ -110,15 +110,19 @@ class Exposure:
         """``borrower`` or ``group``: what an authority limit is measured on."""
         return self.group if name == "group" else self.borrower
 
+    def values(self) -> dict[str, Decimal]:
+        """The ``exposure`` map conditions read."""
+        return {
+            "borrower": self.borrower,
+            "group": self.group,
+            "borrower_existing": self.borrower_existing,
+            "group_existing": self.group_existing,
+            "new": self.new,
+        }
+
     def as_json(self) -> dict[str, str]:
         """Decimal strings, for answers and audit entries."""
-        return {
-            "borrower": str(self.borrower),
-            "group": str(self.group),
-            "borrower_existing": str(self.borrower_existing),
-            "group_existing": str(self.group_existing),
-            "new": str(self.new),
-        }
+        return {name: str(value) for name, value in self.values().items()}
 
 
 @dataclass
@@ -220,13 +224,7 @@ async def facts_for(
             "related": len(related),
             **({"age": age} if (age := _age(customer)) is not None else {}),
         },
-        "exposure": {
-            "borrower": exposure.borrower,
-            "group": exposure.group,
-            "borrower_existing": exposure.borrower_existing,
-            "group_existing": exposure.group_existing,
-            "new": exposure.new,
-        },
+        "exposure": exposure.values(),
     }
     return FlowFacts(values=values, exposure=exposure, signals=dict(signals))
 
@@ -246,13 +244,7 @@ def typed_facts(values: dict[str, Any]) -> FlowFacts:
         "application": application,
         "product": dict(values.get("product") or {}),
         "customer": dict(values.get("customer") or {}),
-        "exposure": {
-            "borrower": exposure.borrower,
-            "group": exposure.group,
-            "borrower_existing": exposure.borrower_existing,
-            "group_existing": exposure.group_existing,
-            "new": exposure.new,
-        },
+        "exposure": exposure.values(),
     }
     raw_signals = values.get("signals")
     signals: dict[str, Any] = raw_signals if isinstance(raw_signals, dict) else {}

@@ -27,65 +27,42 @@ async def stage_outcome(
         return "returned"
     if stage.kind in ("single", "any_of"):
         return "approved" if decision == "approve" else "rejected"
-    votes = (
+    votes = list(
+        (
+            await session.scalars(
+                select(FlowDecision.decision).where(
+                    FlowDecision.application_id == application.id,
+                    FlowDecision.stage == stage.id,
+                    FlowDecision.round == round_,
+                )
+            )
+        ).all()
+    )
+    # Every seat of the stage in this round, read once: which are still open, which are escalations.
+    tasks = (
         await session.execute(
-            select(FlowDecision.decision, FlowDecision.decided_by, FlowDecision.on_behalf_of).where(
-                FlowDecision.application_id == application.id,
-                FlowDecision.stage == stage.id,
-                FlowDecision.round == round_,
+            select(FlowTask.status, FlowTask.escalation).where(
+                FlowTask.application_id == application.id,
+                FlowTask.stage == stage.id,
+                FlowTask.round == round_,
             )
         )
     ).all()
-    seats = await session.scalar(
-        select(FlowTask.id)
-        .where(
-            FlowTask.application_id == application.id,
-            FlowTask.stage == stage.id,
-            FlowTask.round == round_,
-            FlowTask.status == "open",
-        )
-        .limit(1)
-    )
-    approvals = sum(1 for d, _, _ in votes if d == "approve")
-    rejections = sum(1 for d, _, _ in votes if d == "reject")
-    waiting = seats is not None
+    approvals, rejections = votes.count("approve"), votes.count("reject")
+    open_seats = sum(1 for status, _ in tasks if status == "open")
     if stage.kind == "countersign":
         if rejections:
             return "rejected"
-        return None if waiting else "approved"
+        return None if open_seats else "approved"
     # committee
     if stage.chair_veto and decision == "reject" and by == f"user:{stage.chair}":
         return "rejected"
-    open_seats = await _open_count(session, application.id, stage.id, round_)
     needed = int(stage.approvals or 1)
     # Members recused when the stage was entered hold no seat: the quorum counts those who can vote.
-    quorum = min(int(stage.quorum or needed), await _seat_count(session, application.id, stage.id, round_))
+    seated = sum(1 for _, escalation in tasks if not escalation)
+    quorum = min(int(stage.quorum or needed), seated)
     if approvals >= needed and approvals + rejections >= quorum:
         return "approved"
     if approvals + open_seats < needed:
         return "rejected"
     return None
-
-
-async def _seat_count(session: AsyncSession, application_id: str, stage: str, round_: int) -> int:
-    rows = await session.scalars(
-        select(FlowTask.id).where(
-            FlowTask.application_id == application_id,
-            FlowTask.stage == stage,
-            FlowTask.round == round_,
-            FlowTask.escalation.is_(False),
-        )
-    )
-    return len(rows.all())
-
-
-async def _open_count(session: AsyncSession, application_id: str, stage: str, round_: int) -> int:
-    rows = await session.scalars(
-        select(FlowTask.id).where(
-            FlowTask.application_id == application_id,
-            FlowTask.stage == stage,
-            FlowTask.round == round_,
-            FlowTask.status == "open",
-        )
-    )
-    return len(rows.all())

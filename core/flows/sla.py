@@ -58,25 +58,28 @@ async def _holders(session: AsyncSession, task: FlowTask) -> list[str]:
     return await usernames(session, [task.assignee_id] if task.assignee_id else list(task.pool))
 
 
-async def remind(session: AsyncSession, task_id: str) -> bool:
-    """Remind the task's holders that its deadline nears (once)."""
-    task = await _mark(session, task_id, "reminded_at")
-    if task is None:
-        return False
+async def _announce(session: AsyncSession, task: FlowTask, event: str, action: str, **more: Any) -> None:
+    """The event partners subscribe to and the audit entry, with the same facts."""
     payload = {
         "application_id": task.application_id,
         "task_id": task.id,
         "stage": task.stage,
         "holders": await _holders(session, task),
         "due_at": task.due_at.isoformat() if task.due_at else None,
+        **more,
     }
     await add_event(
-        session, event_type=DUE_SOON_EVENT, subject_type="application", subject_id=task.application_id,
-        payload=payload,
-    )  # fmt: skip
-    await audit.record(
-        session, ENGINE, "flows.sla_reminder", target_type="flow_task", target_id=task.id, after=payload
+        session, event_type=event, subject_type="application", subject_id=task.application_id, payload=payload
     )
+    await audit.record(session, ENGINE, action, target_type="flow_task", target_id=task.id, after=payload)
+
+
+async def remind(session: AsyncSession, task_id: str) -> bool:
+    """Remind the task's holders that its deadline nears (once)."""
+    task = await _mark(session, task_id, "reminded_at")
+    if task is None:
+        return False
+    await _announce(session, task, DUE_SOON_EVENT, "flows.sla_reminder")
     return True
 
 
@@ -111,21 +114,7 @@ async def escalate(session: AsyncSession, task_id: str) -> bool:
                 )
             )
             seated = sorted(user.username for user in people)
-    payload = {
-        "application_id": task.application_id,
-        "task_id": task.id,
-        "stage": task.stage,
-        "holders": await _holders(session, task),
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "escalated_to": seated,
-    }
-    await add_event(
-        session, event_type=ESCALATED_EVENT, subject_type="application", subject_id=task.application_id,
-        payload=payload,
-    )  # fmt: skip
-    await audit.record(
-        session, ENGINE, "flows.sla_escalated", target_type="flow_task", target_id=task.id, after=payload
-    )
+    await _announce(session, task, ESCALATED_EVENT, "flows.sla_escalated", escalated_to=seated)
     return True
 
 
