@@ -426,12 +426,8 @@ CASES = [
 
 
 def _params() -> list[Any]:
-    """The cases; a fourth item is a known gap in definition.py, expected to fail until it is closed."""
-    out = []
-    for case in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=case[3])] if len(case) > 3 else []
-        out.append(pytest.param(case[1], case[2], id=case[0], marks=marks))
-    return out
+    """The cases, each named by its first item."""
+    return [pytest.param(case[1], case[2], id=case[0]) for case in CASES]
 
 
 @pytest.mark.parametrize(("document", "expected"), _params())
