@@ -96,7 +96,7 @@ def route(stage: Stage, facts: FlowFacts, flow: Flow) -> Outcome:
         if branch.when is None:
             return Outcome(branch.to, "default" if len(stage.next) > 1 else "next", missing=tuple(missing))
         verdict = holds(branch.when, facts, flow)
-        missing += verdict.missing
+        missing += [name for name in verdict.missing if name not in missing]
         if verdict.held:
             return Outcome(branch.to, f"next[{index}]: {branch.when.text}", missing=tuple(missing))
     return Outcome(APPROVED, "no branch held", missing=tuple(missing))  # unreachable: the last is a default
@@ -108,7 +108,7 @@ def auto_outcome(stage: Stage, facts: FlowFacts, flow: Flow) -> tuple[str, Outco
     for index, rule in enumerate(stage.rules):
         verdict = holds(rule.when, facts, flow)
         if verdict.missing:
-            missing += verdict.missing
+            missing += [name for name in verdict.missing if name not in missing]
             continue
         if verdict.held:
             return rule.outcome, Outcome(

@@ -298,6 +298,9 @@ async def test_dry_run_of_typed_values_and_the_diagram(hub):
     )
     body = missing.json()
     assert body["missing_signals"] == ["signals.risk_grade"]
+    assert (
+        body["path"][0]["why"] == "signals missing: signals.risk_grade"
+    )  # named once, though two rules read it
     assert [s["stage"] for s in body["path"]] == ["auto", "review"] and body["path"][1]["asked"] == [
         {"role": "reviewer"}
     ]
